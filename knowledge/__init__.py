@@ -1,0 +1,1 @@
+"""The published catalogues: loading, validating, matching questions to items. Pure; loaded once."""

@@ -1,0 +1,132 @@
+"""The hand-kept word lists the matcher uses, loaded and validated like the rest of the published data.
+
+Files (plain UTF-8 text under knowledge/data/lexicon/, '#' starts a comment):
+  aliases.txt   口语 | 别称 => 目录用语      colloquial wording rewritten to catalogue wording
+  actions.txt   规范词: 同义词 ...           what is being done (补领, 换领, 注销 ...)
+  fields.txt    字段: 说法 ...               which part of a guide is asked about (materials, place ...)
+  filler.txt    words that carry nothing for matching
+  regions.txt   place names around a question
+  english.txt   English words => 目录用语
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from .problems import DataError, Problem
+
+BUNDLED_DIR = Path(__file__).parent / "data" / "lexicon"
+FIELDS = ("materials", "place", "time", "phone", "fee", "condition", "process", "booking")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    aliases: Mapping[str, str]  # colloquial -> catalogue wording
+    actions: Mapping[str, str]  # any wording -> canonical action
+    fields: Mapping[str, str]  # phrase -> field name
+    filler: frozenset[str]
+    regions: frozenset[str]
+    english: Mapping[str, str]  # lower-case English phrase -> Chinese
+
+    def words(self) -> set[str]:
+        """Every word the tokenizer should know as a unit."""
+        return (set(self.aliases) | set(self.aliases.values()) | set(self.actions) | set(self.actions.values())
+                | set(self.fields) | self.filler | self.regions)
+
+
+def _lines(path: Path, problems: list[Problem]):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        problems.append(Problem(str(path), None, None, f"cannot read file: {exc.strerror}"))
+        return
+    except UnicodeDecodeError:
+        problems.append(Problem(str(path), None, None, "not UTF-8 text; save the file as UTF-8"))
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = unicodedata.normalize("NFKC", line.split("#", 1)[0]).strip()
+        if line:
+            yield number, line
+
+
+def _mapping_file(path: Path, problems: list[Problem], *, lower: bool = False) -> dict[str, str]:
+    """'a | b => c' lines."""
+    result: dict[str, str] = {}
+    where: dict[str, int] = {}
+    for number, line in _lines(path, problems):
+        if line.count("=>") != 1:
+            problems.append(Problem(str(path), number, None, "expected one '=>' (口语 | 别称 => 目录用语)"))
+            continue
+        left, right = (part.strip() for part in line.split("=>"))
+        target = right.lower() if lower else right
+        if not target:
+            problems.append(Problem(str(path), number, "=> right side", "empty; write the catalogue wording"))
+            continue
+        for alias in (a.strip() for a in left.split("|")):
+            alias = alias.lower() if lower else alias
+            if not alias:
+                problems.append(Problem(str(path), number, "left side", "empty entry between '|'"))
+            elif alias == target:
+                problems.append(Problem(str(path), number, alias, "is the same as its catalogue wording"))
+            elif alias in result and result[alias] != target:
+                problems.append(Problem(str(path), number, alias,
+                                        f"already maps to {result[alias]!r} on line {where[alias]}"))
+            else:
+                result[alias] = target
+                where[alias] = number
+    return result
+
+
+def _group_file(path: Path, problems: list[Problem], allowed: tuple[str, ...] | None = None) -> dict[str, str]:
+    """'head: word word ...' lines -> {word: head} (the head maps to itself)."""
+    result: dict[str, str] = {}
+    for number, line in _lines(path, problems):
+        head, sep, rest = line.partition(":")
+        head = head.strip()
+        if not sep or not head or not rest.split():
+            problems.append(Problem(str(path), number, None, "expected '规范词: 同义词 同义词 ...'"))
+            continue
+        if allowed is not None and head not in allowed:
+            problems.append(Problem(str(path), number, head, f"unknown field; use one of {', '.join(allowed)}"))
+            continue
+        words = rest.split() if allowed is not None else [head, *rest.split()]
+        for word in words:
+            if word in result and result[word] != head:
+                problems.append(Problem(str(path), number, word, f"already listed under {result[word]!r}"))
+            else:
+                result[word] = head
+    return result
+
+
+def _word_file(path: Path, problems: list[Problem]) -> frozenset[str]:
+    return frozenset(word for _, line in _lines(path, problems) for word in line.split())
+
+
+def load_lexicon(directory: Path | None = None) -> Lexicon:
+    """Load and validate the word lists; raises DataError naming file, line and entry."""
+    directory = Path(directory) if directory else BUNDLED_DIR
+    problems: list[Problem] = []
+    aliases = _mapping_file(directory / "aliases.txt", problems)
+    english = _mapping_file(directory / "english.txt", problems, lower=True)
+    lexicon = Lexicon(
+        aliases=MappingProxyType(aliases),
+        actions=MappingProxyType(_group_file(directory / "actions.txt", problems)),
+        fields=MappingProxyType(_group_file(directory / "fields.txt", problems, FIELDS)),
+        filler=_word_file(directory / "filler.txt", problems),
+        regions=_word_file(directory / "regions.txt", problems),
+        english=MappingProxyType(english),
+    )
+    for alias, target in aliases.items():
+        if target in aliases:
+            problems.append(Problem(str(directory / "aliases.txt"), None, alias,
+                                    f"maps to {target!r}, which is itself rewritten; point it at the final wording"))
+    for phrase in english:
+        if not re.fullmatch(r"[a-z0-9' .-]+", phrase):
+            problems.append(Problem(str(directory / "english.txt"), None, phrase, "left side must be English words"))
+    if problems:
+        raise DataError(problems)
+    return lexicon

@@ -1,0 +1,243 @@
+"""Rank catalogue items for a citizen's question.
+
+How an item is scored (all in [0, 1]):
+- query coverage: how much of what the citizen said (the core words, weighted by how rare each character is in
+  item names) the item's name explains, by character pairs, by pinyin pairs (homophones from speech input and
+  pinyin keyboards: 残疾人正 ~ 残疾人证) and, at half credit, by its guide text (materials, conditions, unit);
+- item coverage: how much of the item's name the question mentions, so the plain item beats its variants when
+  the question is plain (结婚登记 before 结婚登记预约);
+- action agreement: a question about 补领 is not answered by an item about 首次申领.
+Candidates come from an inverted index over character and pinyin pairs (numpy), so a 50,000-item catalogue
+stays fast; only the best few hundred are scored exactly.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from .lexicon import Lexicon
+from .model import Catalogue, Item
+from .normalize import clean, pinyin_of, segments
+from .query import CORE, Query, QueryAnalyser
+
+PINYIN_CREDIT = 0.85
+DETAIL_CREDIT = 0.5
+SINGLE_CHAR_CREDIT = 0.3
+SOFT_FACTOR = 0.3
+ITEM_COVERAGE_SHARE = 0.2
+ACTION_MISMATCH = 0.7
+CONTEXT_WEIGHT = 0.35  # a clause the item explains nothing of is context ("我舅舅在香港住院了")
+SIDE_SERVICE = 0.85  # 进度查询 / 预约 items, when the question does not ask for them
+VARIANT = 0.93  # 注销, 迁出, 换领 ... variants, when the question names no action (办残疾人证 = apply)
+SIDE_ACTIONS = frozenset({"查询", "预约"})
+DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认定", "报名", "申报", "确认", "备案"})
+CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    name: str
+    score: float
+    matched: str = ""  # the part of the question the item explains, for logs and tests
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    bigrams: frozenset[str]
+    pinyin: frozenset[str]
+    chars: frozenset[str]
+    detail: frozenset[str]
+    title_pairs: tuple[tuple[str, tuple[str, str]], ...]  # pairs of the title with sound keys, for item coverage
+    actions: frozenset[str]
+
+
+def _pairs(text: str) -> list[tuple[str, tuple[str, str]]]:
+    """Character pairs of each segment, with their two sound-alike keys: a pair typed with one wrong homophone
+    (人正 for 人证, 魔托 for 摩托) shares one key with the right one; two wrong characters share none."""
+    out = []
+    for seg in segments(text):
+        for a, b in zip(seg, seg[1:]):
+            out.append((a + b, _sound_keys(a, b)))
+    return out
+
+
+def _sound_keys(a: str, b: str) -> tuple[str, str]:
+    return f"{a}|{pinyin_of(b)}", f"{pinyin_of(a)}|{b}"
+
+
+def _detail_text(item: Item) -> str:
+    parts = [item.unit, *item.categories, *item.materials, (item.conditions or "")[:300], item.faq or "",
+             item.promised_limit or ""]
+    return " ".join(p for p in parts if p)
+
+
+class Matcher:
+    """Built once per catalogue and lexicon; `search` is safe to call from many threads."""
+
+    def __init__(self, catalogue: Catalogue, lexicon: Lexicon):
+        self.catalogue = catalogue
+        self.lexicon = lexicon
+        items = catalogue.items
+        names = {w for item in items for w in (item.name, item.sub_item or "") if w}
+        self.analyser = QueryAnalyser(lexicon, extra_words=tuple(sorted(names)))
+        action_words = sorted((w for w in lexicon.actions if len(w) > 1), key=len, reverse=True)
+        self._entries: list[_Entry] = []
+        char_df: dict[str, int] = {}
+        postings: dict[str, list[int]] = {}
+        for index, item in enumerate(items):
+            title = clean(item.title)
+            extra = clean(item.catalogue_name or "") if item.catalogue_name not in (None, item.name) else ""
+            actions = frozenset(lexicon.actions[w] for w in action_words if w in title)
+            name_text = " ".join([title, extra, *sorted(actions)])
+            pairs = _pairs(name_text)
+            entry = _Entry(
+                bigrams=frozenset(b for b, _ in pairs),
+                pinyin=frozenset(k for _, keys in pairs for k in keys),
+                chars=frozenset(title),
+                detail=frozenset(b for b, _ in _pairs(clean(_detail_text(item)))),
+                title_pairs=tuple(_pairs(title)),
+                actions=actions,
+            )
+            self._entries.append(entry)
+            for ch in entry.chars:
+                char_df[ch] = char_df.get(ch, 0) + 1
+            for key in entry.bigrams | entry.pinyin:
+                postings.setdefault(key, []).append(index)
+        n = max(len(items), 1)
+        self._n = n
+        self._char_idf = {ch: math.log((n + 1) / (df + 0.5)) for ch, df in char_df.items()}
+        self._max_idf = math.log((n + 1) / 0.5)
+        self._postings = {k: np.fromiter(v, dtype=np.int32, count=len(v)) for k, v in postings.items()}
+        self._ids = [item.id for item in items]
+        self._titles = [item.title for item in items]
+
+    # -- public -------------------------------------------------------------------------------------------
+
+    def analyse(self, question: str) -> Query:
+        return self.analyser.analyse(question)
+
+    def search(self, question: str | Query, top: int = 10) -> list[Hit]:
+        query = question if isinstance(question, Query) else self.analyse(question)
+        if query.empty:
+            return []
+        prepared = _Prepared.build(query, self._char_idf, self._max_idf)
+        candidates = self._candidates(prepared)
+        scored = []
+        for index in candidates:
+            score, matched = self._score(self._entries[index], prepared)
+            if score > 0:
+                scored.append((score, -len(self._titles[index]), index, matched))
+        scored.sort(key=lambda s: (s[0], s[1], -s[2]), reverse=True)
+        return [Hit(self._ids[i], self._titles[i], round(s, 4), m) for s, _, i, m in scored[:max(top, 1)]]
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _candidates(self, prepared: "_Prepared") -> Iterable[int]:
+        scores = np.zeros(self._n, dtype=np.float32)
+        for key in prepared.lookup_keys:
+            ids = self._postings.get(key)
+            if ids is not None:
+                scores[ids] += math.log(self._n / len(ids)) + 0.1
+        hit = np.flatnonzero(scores)
+        if len(hit) > CANDIDATES:
+            hit = hit[np.argpartition(scores[hit], -CANDIDATES)[-CANDIDATES:]]
+        return hit.tolist()
+
+    def _score(self, entry: _Entry, q: "_Prepared") -> tuple[float, str]:
+        credits = []
+        for bigram, pinyin in q.pairs:
+            if bigram is None:
+                credits.append(0.0)
+            elif bigram in entry.bigrams:
+                credits.append(1.0)
+            elif pinyin[0] in entry.pinyin or pinyin[1] in entry.pinyin:
+                credits.append(PINYIN_CREDIT)
+            elif bigram in entry.detail:
+                credits.append(DETAIL_CREDIT)
+            else:
+                credits.append(0.0)
+        char_credits = []
+        clause_hit: dict[int, bool] = {}
+        for pos, (ch, weight, core, single, clause) in enumerate(q.chars):
+            credit = max(credits[pos - 1] if pos > 0 else 0.0, credits[pos] if pos < len(credits) else 0.0)
+            if credit == 0.0 and single and ch in entry.chars:
+                credit = SINGLE_CHAR_CREDIT
+            char_credits.append(credit)
+            if core and credit >= DETAIL_CREDIT:
+                clause_hit[clause] = True
+        num = den = 0.0
+        matched = []
+        for (ch, weight, core, _, clause), credit in zip(q.chars, char_credits):
+            if core:
+                if credit == 0.0 and not clause_hit.get(clause):
+                    weight *= CONTEXT_WEIGHT
+                num += weight * credit
+                den += weight
+            elif credit > 0:
+                num += weight * SOFT_FACTOR * credit
+                den += weight * SOFT_FACTOR
+            matched.append(ch if credit > 0 else " ")
+        if den == 0 or num == 0:
+            return 0.0, ""
+        query_coverage = num / den
+        title = entry.title_pairs
+        if title:
+            seen = sum(1 for b, (k1, k2) in title if b in q.bigrams or k1 in q.pinyin or k2 in q.pinyin)
+            item_coverage = seen / len(title)
+        else:
+            item_coverage = 0.0
+        score = query_coverage * (1 - ITEM_COVERAGE_SHARE + ITEM_COVERAGE_SHARE * item_coverage)
+        score *= _action_factor(q.actions, entry.actions)
+        return score, " ".join("".join(matched).split())
+
+
+def _action_factor(asked: frozenset[str], offered: frozenset[str]) -> float:
+    """补领 is not 首次申领; a progress query is not the service itself; a plain "办X" means applying for X."""
+    factor = 1.0
+    if asked and offered and not (asked & offered):
+        factor *= ACTION_MISMATCH
+    if offered & SIDE_ACTIONS and not asked & SIDE_ACTIONS:
+        factor *= SIDE_SERVICE
+    if not asked and offered - SIDE_ACTIONS - DEFAULT_ACTIONS:
+        factor *= VARIANT
+    return factor
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The question laid out for fast scoring: characters with weights, and the pairs between neighbours."""
+
+    chars: tuple[tuple[str, float, bool, bool, int], ...]  # (char, weight, core?, one-char core token?, clause)
+    pairs: tuple[tuple[str | None, tuple[str, str] | None], ...]  # pair i joins chars i, i+1; None across segments
+    bigrams: frozenset[str]
+    pinyin: frozenset[str]
+    lookup_keys: tuple[str, ...]
+    actions: frozenset[str]
+
+    @classmethod
+    def build(cls, query: Query, char_idf: dict[str, float], max_idf: float) -> "_Prepared":
+        chars: list[tuple[str, float, bool, bool, int]] = []
+        pairs: list[tuple[str | None, tuple[str, str] | None]] = []
+        for clause, run in enumerate(query.runs):
+            if chars:
+                pairs.append((None, None))
+            start = len(chars)
+            for token in run:
+                single = token.kind == CORE and len(token.text) == 1
+                for ch in token.text:
+                    chars.append((ch, char_idf.get(ch, max_idf), token.kind == CORE, single, clause))
+            for i in range(start, len(chars) - 1):
+                a, b = chars[i][0], chars[i + 1][0]
+                pairs.append((a + b, _sound_keys(a, b)))
+        bigrams = frozenset(b for b, _ in pairs if b)
+        pinyin = frozenset(k for _, keys in pairs if keys for k in keys)
+        core_keys = set()
+        for i, (b, keys) in enumerate(pairs):
+            if b and (chars[i][2] or chars[i + 1][2]):
+                core_keys.add(b)
+                core_keys.update(keys)
+        return cls(tuple(chars), tuple(pairs), bigrams, pinyin, tuple(sorted(core_keys)), query.actions)

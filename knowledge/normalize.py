@@ -1,0 +1,68 @@
+"""Turn what a citizen typed into comparable text: width, script, case, years, English, aliases."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Mapping
+
+import zhconv
+from pypinyin import Style, lazy_pinyin
+
+_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:年|年度)?(?![0-9])|[0-9]{2}年(?!龄)")
+_NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+_QUOTES = re.compile(r"[《》〈〉“”\"'‘’「」『』]")
+
+
+def clean(text: str) -> str:
+    """Full-width to half-width, traditional to simplified, lower case, quotes dropped."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = zhconv.convert(text, "zh-cn")
+    return _QUOTES.sub("", text.lower())
+
+
+def drop_years(text: str) -> str:
+    """"2023年在深圳生的" -> " 在深圳生的": years say when, not what."""
+    return _YEAR.sub(" ", text)
+
+
+def segments(text: str) -> list[str]:
+    """Split on everything that is not a letter, digit or CJK character."""
+    return [part for part in _NOT_WORD.split(text) if part]
+
+
+def translate_english(text: str, glossary: Mapping[str, str]) -> str:
+    """Replace English words and phrases (longest first, whole words) with catalogue wording."""
+    if not re.search(r"[a-z]{2}", text):
+        return text
+    for phrase in sorted(glossary, key=len, reverse=True):
+        text = re.sub(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", f" {glossary[phrase]} ", text)
+    return text
+
+
+def apply_aliases(text: str, aliases: Mapping[str, str], pattern: re.Pattern[str]) -> str:
+    """Rewrite colloquial wording; a match inside the catalogue wording itself is left alone
+    (so 居民身份证 does not become 居民居民身份证)."""
+
+    def replace(match: re.Match[str]) -> str:
+        target = aliases[match.group(0)]
+        start, end = match.span()
+        left = max(0, start - len(target))
+        window = text[left:end + len(target)]
+        return match.group(0) if target in window else target
+
+    return pattern.sub(replace, text)
+
+
+def alias_pattern(aliases: Mapping[str, str]) -> re.Pattern[str]:
+    words = sorted(aliases, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in words)) if words else re.compile(r"(?!x)x")
+
+
+@lru_cache(maxsize=65536)
+def pinyin_of(char: str) -> str:
+    """Tone-less pinyin of one character, or the character itself when it has none."""
+    if not ("\u3400" <= char <= "\u9fff"):
+        return char
+    reading = lazy_pinyin(char, style=Style.NORMAL, errors="default")
+    return reading[0] if reading else char

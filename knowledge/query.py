@@ -1,0 +1,94 @@
+"""Analyse a citizen's question: clean it, rewrite colloquial wording, tokenize with the matcher's own jieba
+dictionary, and mark each character as core (must be explained by the item) or soft (chatter, place, field)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import jieba
+
+from .lexicon import Lexicon
+from .normalize import alias_pattern, apply_aliases, clean, drop_years, segments, translate_english
+
+jieba.setLogLevel(logging.WARNING)
+
+CORE, SOFT = "core", "soft"
+_OFFICE_ENDINGS = ("局", "厅", "所", "中心", "大厅", "窗口", "办公室", "委员会", "派出所", "街道办")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    kind: str  # CORE or SOFT
+    action: str | None = None  # canonical action the token names
+    field: str | None = None  # guide field it asks about
+    region: bool = False
+
+
+@dataclass(frozen=True)
+class Query:
+    original: str
+    text: str  # after cleaning and rewriting
+    runs: tuple[tuple[Token, ...], ...]  # tokens of each contiguous segment
+    actions: frozenset[str] = frozenset()
+    fields: tuple[str, ...] = ()  # in order of appearance
+    core_text: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.core_text
+
+
+@dataclass
+class QueryAnalyser:
+    """Built once per lexicon and catalogue; `extra_words` are item names and sub-items for the tokenizer."""
+
+    lexicon: Lexicon
+    extra_words: tuple[str, ...] = ()
+    tokenizer: jieba.Tokenizer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tokenizer = jieba.Tokenizer()
+        self.tokenizer.initialize()
+        for word in sorted(set(self.extra_words) | self.lexicon.words()):
+            if 1 < len(word) <= 12:
+                self.tokenizer.add_word(word, freq=max(self.tokenizer.suggest_freq(word), 50))
+        self._aliases = alias_pattern(self.lexicon.aliases)
+
+    def rewrite(self, question: str) -> str:
+        text = drop_years(clean(question))
+        text = translate_english(text, self.lexicon.english)
+        return apply_aliases(text, self.lexicon.aliases, self._aliases)
+
+    def analyse(self, question: str) -> Query:
+        text = self.rewrite(question)
+        lex = self.lexicon
+        runs: list[tuple[Token, ...]] = []
+        actions: set[str] = set()
+        fields: list[str] = []
+        for segment in segments(text):
+            run: list[Token] = []
+            for word in self.tokenizer.cut(segment, HMM=False):
+                token = self._classify(word, lex)
+                if token.action:
+                    actions.add(token.action)
+                if token.field and token.field not in fields:
+                    fields.append(token.field)
+                run.append(token)
+            runs.append(tuple(run))
+        core = "".join(t.text for run in runs for t in run if t.kind == CORE)
+        return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core)
+
+    @staticmethod
+    def _classify(word: str, lex: Lexicon) -> Token:
+        if word in lex.actions:
+            return Token(lex.actions[word], CORE, action=lex.actions[word])
+        if word in lex.fields:
+            return Token(word, SOFT, field=lex.fields[word])
+        if word in lex.regions or (len(word) > 1 and word[:-1] in lex.regions and word[-1] in "省市区县镇"):
+            return Token(word, SOFT, region=True)
+        if len(word) > 2 and word.endswith(_OFFICE_ENDINGS):
+            return Token(word, SOFT)  # the office named around the question: 民政局, 车管所, 社保局
+        if word in lex.filler or word.isascii() and word.isalpha():
+            return Token(word, SOFT)  # chatter, and English words the glossary does not know
+        return Token(word, CORE)
