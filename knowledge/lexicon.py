@@ -7,6 +7,7 @@ Files (plain UTF-8 text under knowledge/data/lexicon/, '#' starts a comment):
   filler.txt    words that carry nothing for matching
   regions.txt   place names around a question
   english.txt   English words => 目录用语
+  expansions.txt 目录用语 => 说法 ...          items named with the left side are also found by the right side
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Lexicon:
     filler: frozenset[str]
     regions: frozenset[str]
     english: Mapping[str, str]  # lower-case English phrase -> Chinese
+    expansions: Mapping[str, tuple[str, ...]]  # catalogue wording -> what citizens also say
 
     def words(self) -> set[str]:
         """Every word the tokenizer should know as a unit."""
@@ -102,6 +104,20 @@ def _group_file(path: Path, problems: list[Problem], allowed: tuple[str, ...] | 
     return result
 
 
+def _expansion_file(path: Path, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    result: dict[str, tuple[str, ...]] = {}
+    for number, line in _lines(path, problems):
+        left, sep, right = line.partition("=>")
+        left, words = left.strip(), tuple(right.split())
+        if not sep or not left or not words:
+            problems.append(Problem(str(path), number, None, "expected '目录用语 => 说法 说法 ...'"))
+        elif left in result:
+            problems.append(Problem(str(path), number, left, "listed twice; put all its words on one line"))
+        else:
+            result[left] = words
+    return result
+
+
 def _word_file(path: Path, problems: list[Problem]) -> frozenset[str]:
     return frozenset(word for _, line in _lines(path, problems) for word in line.split())
 
@@ -119,6 +135,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         filler=_word_file(directory / "filler.txt", problems),
         regions=_word_file(directory / "regions.txt", problems),
         english=MappingProxyType(english),
+        expansions=MappingProxyType(_expansion_file(directory / "expansions.txt", problems)),
     )
     for alias, target in aliases.items():
         if target in aliases:

@@ -13,6 +13,7 @@ stays fast; only the best few hundred are scored exactly.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -24,7 +25,7 @@ from .normalize import clean, pinyin_of, segments
 from .query import CORE, Query, QueryAnalyser
 
 PINYIN_CREDIT = 0.85
-DETAIL_CREDIT = 0.5
+DETAIL_CREDIT = 0.4
 SINGLE_CHAR_CREDIT = 0.3
 SOFT_FACTOR = 0.3
 ITEM_COVERAGE_SHARE = 0.2
@@ -33,6 +34,9 @@ CONTEXT_WEIGHT = 0.35  # a clause the item explains nothing of is context ("我�
 SIDE_SERVICE = 0.85  # 进度查询 / 预约 items, when the question does not ask for them
 VARIANT = 0.93  # 注销, 迁出, 换领 ... variants, when the question names no action (办残疾人证 = apply)
 SIDE_ACTIONS = frozenset({"查询", "预约"})
+# A generic item (办理往来港澳通行证, no action in its name) covers these steps of a document's life, in part.
+LIFECYCLE_ACTIONS = frozenset({"首次申领", "换领", "补领", "延续"})
+GENERIC_ITEM_CREDIT = 0.6
 DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认定", "报名", "申报", "确认", "备案"})
 CANDIDATES = 200
 
@@ -92,7 +96,8 @@ class Matcher:
             title = clean(item.title)
             extra = clean(item.catalogue_name or "") if item.catalogue_name not in (None, item.name) else ""
             actions = frozenset(lexicon.actions[w] for w in action_words if w in title)
-            name_text = " ".join([title, extra, *sorted(actions)])
+            widened = [w for key, words in lexicon.expansions.items() if key in title for w in words]
+            name_text = " ".join([title, extra, *sorted(actions), *widened])
             pairs = _pairs(name_text)
             entry = _Entry(
                 bigrams=frozenset(b for b, _ in pairs),
@@ -110,7 +115,7 @@ class Matcher:
         n = max(len(items), 1)
         self._n = n
         self._char_idf = {ch: math.log((n + 1) / (df + 0.5)) for ch, df in char_df.items()}
-        self._max_idf = math.log((n + 1) / 0.5)
+        self._max_idf = math.log((n + 1) / 0.5) * 0.75
         self._postings = {k: np.fromiter(v, dtype=np.int32, count=len(v)) for k, v in postings.items()}
         self._ids = [item.id for item in items]
         self._titles = [item.title for item in items]
@@ -162,16 +167,19 @@ class Matcher:
                 credits.append(0.0)
         char_credits = []
         clause_hit: dict[int, bool] = {}
-        for pos, (ch, weight, core, single, clause) in enumerate(q.chars):
+        generic = not entry.actions
+        for pos, (ch, weight, core, single, clause, action) in enumerate(q.chars):
             credit = max(credits[pos - 1] if pos > 0 else 0.0, credits[pos] if pos < len(credits) else 0.0)
             if credit == 0.0 and single and ch in entry.chars:
                 credit = SINGLE_CHAR_CREDIT
+            if credit < GENERIC_ITEM_CREDIT and generic and action in LIFECYCLE_ACTIONS:
+                credit = GENERIC_ITEM_CREDIT
             char_credits.append(credit)
             if core and credit >= DETAIL_CREDIT:
                 clause_hit[clause] = True
         num = den = 0.0
         matched = []
-        for (ch, weight, core, _, clause), credit in zip(q.chars, char_credits):
+        for (ch, weight, core, _, clause, _), credit in zip(q.chars, char_credits):
             if core:
                 if credit == 0.0 and not clause_hit.get(clause):
                     weight *= CONTEXT_WEIGHT
@@ -211,7 +219,8 @@ def _action_factor(asked: frozenset[str], offered: frozenset[str]) -> float:
 class _Prepared:
     """The question laid out for fast scoring: characters with weights, and the pairs between neighbours."""
 
-    chars: tuple[tuple[str, float, bool, bool, int], ...]  # (char, weight, core?, one-char core token?, clause)
+    # (char, weight, core?, one-character core token?, clause number, action the token names)
+    chars: tuple[tuple[str, float, bool, bool, int, str | None], ...]
     pairs: tuple[tuple[str | None, tuple[str, str] | None], ...]  # pair i joins chars i, i+1; None across segments
     bigrams: frozenset[str]
     pinyin: frozenset[str]
@@ -220,7 +229,7 @@ class _Prepared:
 
     @classmethod
     def build(cls, query: Query, char_idf: dict[str, float], max_idf: float) -> "_Prepared":
-        chars: list[tuple[str, float, bool, bool, int]] = []
+        chars: list[tuple[str, float, bool, bool, int, str | None]] = []
         pairs: list[tuple[str | None, tuple[str, str] | None]] = []
         for clause, run in enumerate(query.runs):
             if chars:
@@ -229,7 +238,7 @@ class _Prepared:
             for token in run:
                 single = token.kind == CORE and len(token.text) == 1
                 for ch in token.text:
-                    chars.append((ch, char_idf.get(ch, max_idf), token.kind == CORE, single, clause))
+                    chars.append((ch, char_idf.get(ch, max_idf), token.kind == CORE, single, clause, token.action))
             for i in range(start, len(chars) - 1):
                 a, b = chars[i][0], chars[i + 1][0]
                 pairs.append((a + b, _sound_keys(a, b)))
