@@ -1,0 +1,138 @@
+"""The `bangban` command line for operators and for measuring.
+
+    bangban serve [--host H] [--port P]       run the assistant on this machine
+    bangban ask "问题"                        print exactly what a citizen would read
+    bangban match [--top K] [--json]          questions on stdin -> one JSON object per line
+    bangban catalogue check PATH ...          check office guides, a 事项清单, contacts, a hall or lexicon folder
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from knowledge.problems import DataError
+
+from .config import Config, ConfigError
+
+
+def _knowledge_base():
+    from .knowledge_base import load_knowledge_base
+
+    return load_knowledge_base(Config.from_env())
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from dialogs.consult import reply
+
+    base = _knowledge_base()
+    consultation = base.knowledge.consult(" ".join(args.question))
+    print(reply(consultation, base.knowledge.catalogue, base.hall))
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from knowledge.service import load_knowledge
+
+    config = Config.from_env()
+    knowledge = load_knowledge(extra_guides=config.catalogue_paths)
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        result = knowledge.consult(question, top=args.top)
+        hits = [{"id": h.id, "name": h.name, "score": h.score} for h in result.hits[: max(args.top, 1)]]
+        print(json.dumps({"q": question, "decision": result.decision.kind, "hits": hits}, ensure_ascii=False),
+              flush=True)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from knowledge.catalogue import load_catalogue
+    from knowledge.decide import load_thresholds
+    from knowledge.hall import check_path
+    from knowledge.lexicon import load_lexicon
+
+    catalogue = load_catalogue()
+    problems = []
+    for raw in args.paths:
+        path = Path(raw)
+        if not path.exists():
+            print(f"{path}: no such file or folder", file=sys.stderr)
+            problems.append(path)
+            continue
+        try:
+            if path.is_dir() and (path / "aliases.txt").exists():
+                load_lexicon(path)
+                found = []
+            elif path.suffix == ".toml" and path.name != "hall.toml":
+                load_thresholds(path)
+                found = []
+            else:
+                found = check_path(path, catalogue)
+        except DataError as exc:
+            found = exc.problems
+        for problem in found:
+            print(problem)
+        problems.extend(found)
+        if not found:
+            print(f"{path}: ok")
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from werkzeug.serving import run_simple
+
+    from .app import create_app
+
+    app = create_app()
+    base = f"http://{args.host}:{args.port}"
+    print(f"bangban is running: {base}/health (health), {base}/wechat (WeChat endpoint, next release)", flush=True)
+    run_simple(args.host, args.port, app, threaded=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bangban", description="帮办代办 WeChat assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the assistant on this machine (SQLite, no Redis needed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(func=cmd_serve)
+
+    ask = sub.add_parser("ask", help="print exactly what a citizen would read for a question")
+    ask.add_argument("question", nargs="+")
+    ask.set_defaults(func=cmd_ask)
+
+    match = sub.add_parser("match", help="rank items for questions read from stdin, one JSON object per line")
+    match.add_argument("--top", type=int, default=5, help="hits per question (default 5)")
+    match.add_argument("--json", action="store_true", help="JSON lines output (the default and only format)")
+    match.set_defaults(func=cmd_match)
+
+    catalogue = sub.add_parser("catalogue", help="published data")
+    catalogue_sub = catalogue.add_subparsers(dest="catalogue_command", required=True)
+    check = catalogue_sub.add_parser("check", help="check files and folders; prints every problem, exit 1 if any")
+    check.add_argument("paths", nargs="+")
+    check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DataError as exc:
+        print(f"data error:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""What the citizen reads after asking about a service item: an answer, numbered choices, or a polite decline.
+
+Pure: it is handed the consultation result, the catalogue and the hall's data, and returns text. Every reply
+fits one WeChat text message; a long material list is cut short with a way to see the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+from .text import clip, fits, numbered, shorten, time_limit
+
+if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
+    from knowledge.model import Catalogue, HallData, Item, ListingEntry
+    from knowledge.service import Consultation
+
+MATERIALS_SHOWN = 8
+NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核对材料，“转人工”找工作人员。"
+NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
+FIELD_ORDER = ("materials", "place", "time", "phone", "fee", "condition")
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """The answerable facts of one item as this hall offers it, worded for citizens."""
+
+    title: str
+    unit: str
+    materials: tuple[str, ...]
+    time_limit: str | None
+    place: str
+    hours: str | None
+    phone: str | None
+    fee: str
+    mail: str | None
+    condition: str | None
+    forms: tuple[str, ...]  # 帮办 / 代办 / 上门服务 offered by this hall; empty: not on the hall's list
+    note: str | None
+
+
+def facts(item: "Item", hall: "HallData") -> ItemFacts:
+    entry: ListingEntry | None = hall.entry(item.id)
+    contact = hall.hall.unit(entry.unit) if entry else None
+    if entry:
+        unit = entry.unit
+        place = (contact.address if contact and contact.address else hall.hall.address)
+        hours = contact.hours if contact and contact.hours else hall.hall.hours
+        phone = (contact.booking_phone if contact and contact.booking_phone else hall.hall.phone)
+        limit = time_limit(entry.promised_limit) or time_limit(item.promised_limit)
+    else:
+        unit = item.unit
+        place = item.location or "请向办理单位咨询"
+        if place == "无线下办理窗口":
+            place = "网上办理（没有线下窗口）"
+        hours = None
+        phone = item.phone
+        limit = time_limit(item.promised_limit)
+    fee = item.fee or "办事指南未写明，以窗口为准（帮办代办服务本身免费）"
+    mail = None if item.mail_delivery is None else ("可以邮寄" if item.mail_delivery else "需本人领取")
+    return ItemFacts(
+        title=item.title, unit=unit, materials=item.materials, time_limit=limit, place=place, hours=hours,
+        phone=phone, fee=fee, mail=mail, condition=item.conditions,
+        forms=tuple(f for f in ("帮办", "代办", "上门服务") if entry and f in entry.forms),
+        note=entry.note if entry else None,
+    )
+
+
+def _materials_block(materials: Sequence[str], shown: int) -> str:
+    if not materials:
+        return "需要带：办事指南未列出材料，请电话咨询。"
+    lines = [shorten(m, 60) for m in materials[:shown]]
+    text = "需要带：\n" + numbered(lines)
+    if len(materials) > shown:
+        text += f"\n……还有{len(materials) - shown}项，回复“材料清单”查看全部。"
+    return text
+
+
+def _service_line(f: ItemFacts) -> str:
+    if not f.forms:
+        return "本中心暂未提供这项的帮办代办，可按上面的地点和电话办理。"
+    line = f"本中心可为您{'、'.join(f.forms)}，可以预约。"
+    if "上门服务" in f.forms:
+        line += "（上门服务面向老年人、残疾人、孕妇、病人等行动不便的群众）"
+    return line
+
+
+def full_answer(f: ItemFacts, shown: int = MATERIALS_SHOWN) -> str:
+    """The item's guide in short: unit, materials, time limit, place and hours, phone, mail, service forms."""
+    while True:
+        parts = [f"【{f.title}】", f"办理单位：{f.unit}", _materials_block(f.materials, shown)]
+        if f.time_limit:
+            parts.append(f"办理时限：{f.time_limit}")
+        parts.append(f"办理地点：{shorten(f.place, 80)}" + (f"（{shorten(f.hours, 60)}）" if f.hours else ""))
+        if f.phone:
+            parts.append(f"咨询电话：{f.phone}")
+        if f.mail:
+            parts.append(f"办好后：{f.mail}")
+        parts.append(_service_line(f))
+        if f.note:
+            parts.append(f"说明：{shorten(f.note, 80)}")
+        parts.append(NEXT_STEPS if f.forms else NO_SERVICE_STEPS)
+        text = "\n".join(parts)
+        if fits(text) or shown <= 3:
+            return clip(text)
+        shown -= 1
+
+
+def field_answer(f: ItemFacts, field: str) -> str | None:
+    """One part of the guide ("要带什么", "在哪办", "多久", "电话多少", "收费吗"), or None if not answerable."""
+    head = f"【{f.title}】"
+    tail = "回复“详情”看完整办事指南。"
+    if field == "materials":
+        body = _materials_block(f.materials, len(f.materials))
+        text = "\n".join([head, body, tail])
+        if not fits(text):
+            text = "\n".join([head, _materials_block(f.materials, MATERIALS_SHOWN), tail])
+        return clip(text)
+    if field == "place":
+        body = f"办理地点：{f.place}" + (f"\n办理时间：{f.hours}" if f.hours else "")
+    elif field == "time":
+        body = f"办理时限：{f.time_limit}" if f.time_limit else "办事指南没有写明办理时限，请电话咨询。"
+    elif field == "phone":
+        body = f"咨询电话：{f.phone}" if f.phone else "办事指南没有写明电话，请回复“转人工”。"
+    elif field == "fee":
+        body = f"收费：{f.fee}"
+    elif field == "condition":
+        body = ("办理条件：" + shorten(f.condition, 300)) if f.condition else "办事指南没有写明办理条件，请电话咨询。"
+    else:
+        return None
+    if f.phone and field not in ("phone",):
+        body += f"\n咨询电话：{f.phone}"
+    return clip("\n".join([head, body, tail]))
+
+
+def choices_text(names: Sequence[str]) -> str:
+    lines = [shorten(name, 40) for name in names]
+    return clip("您想问的是哪一项？请回复数字：\n" + numbered(lines) + "\n都不是请换个说法，或回复“转人工”。")
+
+
+def decline_text(hall: "HallData", unit_hint: str | None, understood: bool) -> str:
+    h = hall.hall
+    contact = f"您可以回复“转人工”问工作人员，或拨打{h.phone}（{shorten(h.hours, 40)}）。"
+    if not understood:
+        return ("我是帮办小助手，可以帮您查办事要带的材料、地点和时限，预约帮办代办。"
+                "请直接说要办的事，比如“身份证丢了怎么补办”。\n" + contact)
+    text = "抱歉，本中心的事项目录里没有找到您问的事项。"
+    if unit_hint:
+        text += f"\n这类事情一般由{unit_hint}办理。"
+    return clip(text + "\n" + contact)
+
+
+UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)
+
+
+def likely_unit(hits: Sequence, catalogue: "Catalogue", min_score: float = UNDERSTOOD_AT) -> str | None:
+    """The unit the nearest items share, when they are near enough to say something."""
+    near = [catalogue.get(h.id) for h in hits[:3] if h.score >= min_score]
+    units = {item.unit for item in near if item}
+    return units.pop() if len(units) == 1 else None
+
+
+def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData") -> str:
+    """The citizen-facing text for a fresh question."""
+    decision = consultation.decision
+    if decision.kind == "answer":
+        item = catalogue.get(decision.choices[0].id)
+        f = facts(item, hall)
+        for field in consultation.query.fields:
+            if field in FIELD_ORDER:
+                return field_answer(f, field) or full_answer(f)
+        return full_answer(f)
+    if decision.kind == "clarify":
+        return choices_text([h.name for h in decision.choices])
+    understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT
+    return decline_text(hall, likely_unit(consultation.hits, catalogue) if understood else None, understood)
+
