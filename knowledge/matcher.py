@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -61,16 +62,17 @@ class _Entry:
 
 def _pairs(text: str) -> list[tuple[str, tuple[str, str]]]:
     """Character pairs of each segment, with their two sound-alike keys: a pair typed with one wrong homophone
-    (人正 for 人证, 魔托 for 摩托) shares one key with the right one; two wrong characters share none."""
+    (人正 for 人证, 魔托 for 摩托) shares one key with the right one; two wrong characters share none.
+    Keys are interned: the same pair in thousands of items is one string in memory."""
     out = []
     for seg in segments(text):
         for a, b in zip(seg, seg[1:]):
-            out.append((a + b, _sound_keys(a, b)))
+            out.append((sys.intern(a + b), _sound_keys(a, b)))
     return out
 
 
 def _sound_keys(a: str, b: str) -> tuple[str, str]:
-    return f"{a}|{pinyin_of(b)}", f"{pinyin_of(a)}|{b}"
+    return sys.intern(f"{a}|{pinyin_of(b)}"), sys.intern(f"{pinyin_of(a)}|{b}")
 
 
 def _detail_text(item: Item) -> str:
