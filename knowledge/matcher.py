@@ -39,7 +39,7 @@ SIDE_ACTIONS = frozenset({"查询", "预约"})
 LIFECYCLE_ACTIONS = frozenset({"首次申领", "换领", "补领", "延续"})
 GENERIC_ITEM_CREDIT = 0.6
 DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认定", "报名", "申报", "确认", "备案"})
-CANDIDATES = 200
+CANDIDATES = 80
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class Matcher:
         if query.empty:
             return []
         prepared = _Prepared.build(query, self._char_idf, self._max_idf)
-        candidates = self._candidates(prepared)
+        candidates = self._candidates(prepared, max(CANDIDATES, 2 * top))
         scored = []
         for index in candidates:
             score, matched = self._score(self._entries[index], prepared)
@@ -143,15 +143,15 @@ class Matcher:
 
     # -- internals ------------------------------------------------------------------------------------------
 
-    def _candidates(self, prepared: "_Prepared") -> Iterable[int]:
+    def _candidates(self, prepared: "_Prepared", limit: int) -> Iterable[int]:
         scores = np.zeros(self._n, dtype=np.float32)
         for key in prepared.lookup_keys:
             ids = self._postings.get(key)
             if ids is not None:
                 scores[ids] += math.log(self._n / len(ids)) + 0.1
         hit = np.flatnonzero(scores)
-        if len(hit) > CANDIDATES:
-            hit = hit[np.argpartition(scores[hit], -CANDIDATES)[-CANDIDATES:]]
+        if len(hit) > limit:
+            hit = hit[np.argpartition(scores[hit], -limit)[-limit:]]
         return hit.tolist()
 
     def _score(self, entry: _Entry, q: "_Prepared") -> tuple[float, str]:
