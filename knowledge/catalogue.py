@@ -117,7 +117,7 @@ def read_items(path: Path) -> tuple[list[tuple[int, Item]], list[Problem], bytes
         return [], [Problem(shown, line, None, "not UTF-8 text; save the file as UTF-8")], data
     items: list[tuple[int, Item]] = []
     problems: list[Problem] = []
-    for number, raw_line in enumerate(text.splitlines(), start=1):
+    for number, raw_line in enumerate(text.split("\n"), start=1):  # U+2028 may be inside a string
         if not raw_line.strip():
             continue
         try:

@@ -9,7 +9,7 @@ from typing import Mapping
 import zhconv
 from pypinyin import Style, lazy_pinyin
 
-_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:年|年度)?(?![0-9])|[0-9]{2}年(?!龄)")
+_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:年度|年)?(?![0-9])|[0-9]{2}年(?!龄)")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _QUOTES = re.compile(r"[《》〈〉“”\"'‘’「」『』]")
 
@@ -36,7 +36,7 @@ def translate_english(text: str, glossary: Mapping[str, str]) -> str:
     if not re.search(r"[a-z]{2}", text):
         return text
     for phrase in sorted(glossary, key=len, reverse=True):
-        text = re.sub(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", f" {glossary[phrase]} ", text)
+        text = re.sub(rf"(?<![a-z]){re.escape(_QUOTES.sub('', phrase))}(?![a-z])", f" {glossary[phrase]} ", text)
     return text
 
 
