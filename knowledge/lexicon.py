@@ -55,23 +55,28 @@ def _lines(path: Path, problems: list[Problem]):
             yield number, line
 
 
-def _mapping_file(path: Path, problems: list[Problem], *, lower: bool = False) -> dict[str, str]:
-    """'a | b => c' lines."""
+_ENGLISH = re.compile(r"[a-z0-9' .-]+")
+
+
+def _mapping_file(path: Path, problems: list[Problem], left: re.Pattern[str] | None = None) -> dict[str, str]:
+    """'a | b => c' lines. Lower-cased, as questions are (so "E照" and "C1" match what citizens type)."""
     result: dict[str, str] = {}
     where: dict[str, int] = {}
     for number, line in _lines(path, problems):
         if line.count("=>") != 1:
             problems.append(Problem(str(path), number, None, "expected one '=>' (口语 | 别称 => 目录用语)"))
             continue
-        left, right = (part.strip() for part in line.split("=>"))
-        target = right.lower() if lower else right
+        sources, right = (part.strip() for part in line.split("=>"))
+        target = right.lower()
         if not target:
             problems.append(Problem(str(path), number, "=> right side", "empty; write the catalogue wording"))
             continue
-        for alias in (a.strip() for a in left.split("|")):
-            alias = alias.lower() if lower else alias
+        for alias in (a.strip() for a in sources.split("|")):
+            alias = alias.lower()
             if not alias:
                 problems.append(Problem(str(path), number, "left side", "empty entry between '|'"))
+            elif left is not None and not left.fullmatch(alias):
+                problems.append(Problem(str(path), number, alias, "left side must be English words"))
             elif alias == target:
                 problems.append(Problem(str(path), number, alias, "is the same as its catalogue wording"))
             elif alias in result and result[alias] != target:
@@ -80,6 +85,10 @@ def _mapping_file(path: Path, problems: list[Problem], *, lower: bool = False) -
             else:
                 result[alias] = target
                 where[alias] = number
+    for alias, target in result.items():
+        if target in result:
+            problems.append(Problem(str(path), where[alias], alias,
+                                    f"maps to {target!r}, which is itself rewritten; point it at the final wording"))
     return result
 
 
@@ -127,7 +136,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
     directory = Path(directory) if directory else BUNDLED_DIR
     problems: list[Problem] = []
     aliases = _mapping_file(directory / "aliases.txt", problems)
-    english = _mapping_file(directory / "english.txt", problems, lower=True)
+    english = _mapping_file(directory / "english.txt", problems, left=_ENGLISH)
     lexicon = Lexicon(
         aliases=MappingProxyType(aliases),
         actions=MappingProxyType(_group_file(directory / "actions.txt", problems)),
@@ -137,13 +146,6 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         english=MappingProxyType(english),
         expansions=MappingProxyType(_expansion_file(directory / "expansions.txt", problems)),
     )
-    for alias, target in aliases.items():
-        if target in aliases:
-            problems.append(Problem(str(directory / "aliases.txt"), None, alias,
-                                    f"maps to {target!r}, which is itself rewritten; point it at the final wording"))
-    for phrase in english:
-        if not re.fullmatch(r"[a-z0-9' .-]+", phrase):
-            problems.append(Problem(str(directory / "english.txt"), None, phrase, "left side must be English words"))
     if problems:
         raise DataError(problems)
     return lexicon

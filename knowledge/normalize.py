@@ -9,7 +9,9 @@ from typing import Mapping
 import zhconv
 from pypinyin import Style, lazy_pinyin
 
-_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:年度|年)?(?![0-9])|[0-9]{2}年(?!龄)")
+# 2023年, 2023年度, a bare 2022 before words (2022离婚冷静期), 21年 -- but not 2000元, 缴满15年, 建校120年.
+_YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?:年度|年|(?![0-9元块万千百个人次号米分岁天]))"
+                   r"|(?<![0-9满缴交第近])[0-9]{2}年(?![龄度内以])")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 _QUOTES = re.compile(r"[《》〈〉“”\"'‘’「」『』]")
 
@@ -55,8 +57,12 @@ def apply_aliases(text: str, aliases: Mapping[str, str], pattern: re.Pattern[str
 
 
 def alias_pattern(aliases: Mapping[str, str]) -> re.Pattern[str]:
+    """Longest alias first; letters and digits (c1, a1) only as a whole word, never inside 粤a12345."""
     words = sorted(aliases, key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in words)) if words else re.compile(r"(?!x)x")
+    if not words:
+        return re.compile(r"(?!x)x")
+    parts = [rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" if w.isascii() else re.escape(w) for w in words]
+    return re.compile("|".join(parts))
 
 
 @lru_cache(maxsize=65536)

@@ -13,6 +13,7 @@ from .normalize import alias_pattern, apply_aliases, clean, drop_years, segments
 jieba.setLogLevel(logging.WARNING)
 
 CORE, SOFT = "core", "soft"
+
 _OFFICE_ENDINGS = ("局", "厅", "所", "中心", "大厅", "窗口", "办公室", "委员会", "派出所", "街道办")
 
 
@@ -54,6 +55,7 @@ class QueryAnalyser:
             if 1 < len(word) <= 12:
                 self.tokenizer.add_word(word, freq=max(self.tokenizer.suggest_freq(word), 50))
         self._aliases = alias_pattern(self.lexicon.aliases)
+        self._action_words = tuple(sorted((w for w in self.lexicon.actions if len(w) > 1), key=len, reverse=True))
 
     def rewrite(self, question: str) -> str:
         text = drop_years(clean(question))
@@ -79,8 +81,7 @@ class QueryAnalyser:
         core = "".join(t.text for run in runs for t in run if t.kind == CORE)
         return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core)
 
-    @staticmethod
-    def _classify(word: str, lex: Lexicon) -> Token:
+    def _classify(self, word: str, lex: Lexicon) -> Token:
         if word in lex.actions:
             return Token(lex.actions[word], CORE, action=lex.actions[word])
         if word in lex.fields:
@@ -91,4 +92,6 @@ class QueryAnalyser:
             return Token(word, SOFT)  # the office named around the question: 民政局, 车管所, 社保局
         if word in lex.filler or word.isascii() and word.isalpha():
             return Token(word, SOFT)  # chatter, and English words the glossary does not know
-        return Token(word, CORE)
+        # An item name typed in full (机动车驾驶证补领) is one token: the action inside still counts.
+        inside = next((lex.actions[a] for a in self._action_words if a in word), None)
+        return Token(word, CORE, action=inside)

@@ -119,8 +119,6 @@ def test_a_chained_alias_names_file_and_entry(lexicon_dir):
     assert "测试乙" in problem.message and "itself rewritten" in problem.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: chained aliases are reported with line=None (lexicon.load_lexicon "
-                                       "checks chains after the per-line pass and has no line numbers left)")
 def test_a_chained_alias_names_the_line_to_fix(lexicon_dir):
     first, _ = append(lexicon_dir / "aliases.txt", "测试甲 => 测试乙", "测试乙 => 测试丙")
     assert only(problems_loading(lexicon_dir)).line == first
