@@ -18,6 +18,7 @@ MATERIALS_SHOWN = 8
 NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核对材料，“转人工”找工作人员。"
 NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
 FIELD_ORDER = ("materials", "place", "time", "phone", "fee", "condition")
+TENTATIVE = "您问的可能是这一项（如果不是，请换个说法或回复“转人工”）："
 
 
 @dataclass(frozen=True)
@@ -165,10 +166,11 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
     if decision.kind == "answer":
         item = catalogue.get(decision.choices[0].id)
         f = facts(item, hall)
-        for field in consultation.query.fields:
-            if field in FIELD_ORDER:
-                return field_answer(f, field) or full_answer(f)
-        return full_answer(f)
+        field = next((x for x in consultation.query.fields if x in FIELD_ORDER), None)
+        text = (field_answer(f, field) if field else None) or full_answer(f)
+        if getattr(decision, "tentative", False):
+            text = clip(TENTATIVE + "\n" + text)
+        return text
     if decision.kind == "clarify":
         return choices_text([h.name for h in decision.choices])
     understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT

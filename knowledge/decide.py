@@ -30,6 +30,7 @@ class Thresholds:
 class Decision:
     kind: str  # ANSWER, CLARIFY or DECLINE
     choices: tuple[Hit, ...]  # ANSWER: the one item; CLARIFY: 2..max_choices; DECLINE: nearest items, if any
+    tentative: bool = False  # ANSWER below answer_at: the only plausible item, but say "您问的可能是"
 
 
 def load_thresholds(path: Path | None = None) -> Thresholds:
@@ -88,5 +89,5 @@ def decide(hits: Sequence[Hit], t: Thresholds = Thresholds()) -> Decision:
     if len(close) < 2:
         close = [h for h in distinct[:2] if h.score >= t.decline_below]
     if len(close) < 2:
-        return Decision(ANSWER, (best,))
+        return Decision(ANSWER, (best,), tentative=best.score < t.answer_at)
     return Decision(CLARIFY, tuple(close[: t.max_choices]))

@@ -26,12 +26,12 @@ from .normalize import clean, pinyin_of, segments
 from .query import CORE, Query, QueryAnalyser
 
 PINYIN_CREDIT = 0.85
-DETAIL_CREDIT = 0.4
+DETAIL_CREDIT = 0.5
 SINGLE_CHAR_CREDIT = 0.3
 SOFT_FACTOR = 0.3
-ITEM_COVERAGE_SHARE = 0.2
+ITEM_COVERAGE_SHARE = 0.5
 ACTION_MISMATCH = 0.7
-CONTEXT_WEIGHT = 0.35  # a clause the item explains nothing of is context ("我舅舅在香港住院了")
+CONTEXT_WEIGHT = 0.2  # a clause the item explains nothing of is context ("我舅舅在香港住院了")
 SIDE_SERVICE = 0.85  # 进度查询 / 预约 items, when the question does not ask for them
 VARIANT = 0.93  # 注销, 迁出, 换领 ... variants, when the question names no action (办残疾人证 = apply)
 SIDE_ACTIONS = frozenset({"查询", "预约"})

@@ -108,8 +108,8 @@ class _Query:
 
 
 class _Decision:
-    def __init__(self, kind, choices):
-        self.kind, self.choices = kind, choices
+    def __init__(self, kind, choices, tentative=False):
+        self.kind, self.choices, self.tentative = kind, choices, tentative
 
 
 class _Hit:
@@ -118,9 +118,9 @@ class _Hit:
 
 
 class _Consultation:
-    def __init__(self, kind, hits, fields=()):
+    def __init__(self, kind, hits, fields=(), tentative=False):
         self.query, self.hits = _Query(fields), tuple(hits)
-        self.decision = _Decision(kind, tuple(hits))
+        self.decision = _Decision(kind, tuple(hits), tentative)
 
 
 def test_reply_answers_the_asked_field_of_a_confident_match(hall):
@@ -133,3 +133,9 @@ def test_reply_declines_chit_chat_without_guessing_a_unit(hall):
     catalogue = Catalogue(version="t", items=(marriage(),))
     text = reply(_Consultation("decline", [_Hit("M1", "结婚登记", 0.2)]), catalogue, hall)
     assert "帮办小助手" in text and "民政局" not in text
+
+
+def test_a_tentative_answer_says_it_may_be_this_item_and_offers_a_way_out(hall):
+    catalogue = Catalogue(version="t", items=(marriage(),))
+    text = reply(_Consultation("answer", [_Hit("M1", "结婚登记", 0.6)], tentative=True), catalogue, hall)
+    assert text.startswith("您问的可能是") and "【结婚登记】" in text and "转人工" in text

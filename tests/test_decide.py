@@ -50,7 +50,13 @@ def test_a_confident_hit_clearly_ahead_is_answered():
 
 
 def test_a_confident_hit_with_nothing_else_is_answered():
-    assert decide(hits(("内资有限责任公司设立登记", 1.0)), T).kind == ANSWER
+    decision = decide(hits(("内资有限责任公司设立登记", 1.0)), T)
+    assert decision.kind == ANSWER and not decision.tentative
+
+
+def test_a_lone_plausible_hit_below_answer_at_is_answered_as_tentative():
+    decision = decide(hits(("内资有限责任公司设立登记", 0.625), ("基金会设立登记", 0.25)), T)
+    assert decision.kind == ANSWER and decision.tentative and ids(decision) == ["H-1"]
 
 
 def test_exactly_at_answer_at_and_exactly_the_margin_ahead_is_answered():
