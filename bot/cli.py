@@ -55,12 +55,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from knowledge.lexicon import load_lexicon
 
     catalogue = load_catalogue()
-    problems = []
+    count = 0
     for raw in args.paths:
         path = Path(raw)
         if not path.exists():
             print(f"{path}: no such file or folder", file=sys.stderr)
-            problems.append(path)
+            count += 1
             continue
         try:
             if path.is_dir() and (path / "aliases.txt").exists():
@@ -75,11 +75,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             found = exc.problems
         for problem in found:
             print(problem)
-        problems.extend(found)
+        count += len(found)
         if not found:
             print(f"{path}: ok")
-    if problems:
-        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    if count:
+        print(f"{count} problem(s) found.", file=sys.stderr)
         return 1
     return 0
 

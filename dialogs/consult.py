@@ -168,7 +168,7 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
         f = facts(item, hall)
         field = next((x for x in consultation.query.fields if x in FIELD_ORDER), None)
         text = (field_answer(f, field) if field else None) or full_answer(f)
-        if getattr(decision, "tentative", False):
+        if decision.tentative:
             text = clip(TENTATIVE + "\n" + text)
         return text
     if decision.kind == "clarify":
