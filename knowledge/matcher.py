@@ -55,7 +55,7 @@ class _Entry:
     bigrams: frozenset[str]
     pinyin: frozenset[str]
     chars: frozenset[str]
-    detail: frozenset[str]
+    detail: str  # guide text, segments joined by "|": a pair is looked up as a substring (far less memory than a set)
     title_pairs: tuple[tuple[str, tuple[str, str]], ...]  # pairs of the title with sound keys, for item coverage
     actions: frozenset[str]
 
@@ -105,7 +105,7 @@ class Matcher:
                 bigrams=frozenset(b for b, _ in pairs),
                 pinyin=frozenset(k for _, keys in pairs for k in keys),
                 chars=frozenset(title),
-                detail=frozenset(b for b, _ in _pairs(clean(_detail_text(item)))),
+                detail="|".join(segments(clean(_detail_text(item)))),
                 title_pairs=tuple(_pairs(title)),
                 actions=actions,
             )
