@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from .lexicon import Lexicon
 from .model import Catalogue, Item
@@ -40,6 +41,8 @@ LIFECYCLE_ACTIONS = frozenset({"首次申领", "换领", "补领", "延续"})
 GENERIC_ITEM_CREDIT = 0.6
 DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认定", "报名", "申报", "确认", "备案"})
 CANDIDATES = 80
+TYPO_SIMILARITY = 80  # rapidfuzz partial_ratio of a core word against the item name
+TYPO_CREDIT = 0.6
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class _Entry:
     detail: str  # guide text, segments joined by "|": a pair is looked up as a substring (far less memory than a set)
     title_pairs: tuple[tuple[str, tuple[str, str]], ...]  # pairs of the title with sound keys, for item coverage
     actions: frozenset[str]
+    title: str  # cleaned, for typo tolerance
 
 
 def _pairs(text: str) -> list[tuple[str, tuple[str, str]]]:
@@ -108,6 +112,7 @@ class Matcher:
                 detail="|".join(segments(clean(_detail_text(item)))),
                 title_pairs=tuple(_pairs(title)),
                 actions=actions,
+                title=title,
             )
             self._entries.append(entry)
             for ch in entry.chars:
@@ -154,6 +159,19 @@ class Matcher:
             hit = hit[np.argpartition(scores[hit], -limit)[-limit:]]
         return hit.tolist()
 
+    @staticmethod
+    def _forgive_typos(entry: _Entry, q: "_Prepared", char_credits: list[float]) -> None:
+        """A word typed with one wrong character inside it (最低生后保障 for 最低生活保障), otherwise explained by the
+        item's name: that character gets partial credit when rapidfuzz finds the whole run in the name."""
+        for start, end in q.word_spans:
+            missing = [i for i in range(start, end) if char_credits[i] == 0.0]
+            if len(missing) != 1 or end - start < 4 or missing[0] in (start, end - 1):
+                continue  # one wrong character inside a word of four or more
+            word = "".join(q.chars[i][0] for i in range(start, end))
+            if fuzz.partial_ratio(word, entry.title) >= TYPO_SIMILARITY:
+                for i in missing:
+                    char_credits[i] = TYPO_CREDIT
+
     def _score(self, entry: _Entry, q: "_Prepared") -> tuple[float, str]:
         credits = []
         for bigram, pinyin in q.pairs:
@@ -177,6 +195,8 @@ class Matcher:
             if credit < GENERIC_ITEM_CREDIT and generic and action in LIFECYCLE_ACTIONS:
                 credit = GENERIC_ITEM_CREDIT
             char_credits.append(credit)
+        self._forgive_typos(entry, q, char_credits)
+        for (_, _, core, _, clause, _), credit in zip(q.chars, char_credits):
             if core and credit >= DETAIL_CREDIT:
                 clause_hit[clause] = True
         num = den = 0.0
@@ -217,6 +237,22 @@ def _action_factor(asked: frozenset[str], offered: frozenset[str]) -> float:
     return factor
 
 
+def _core_spans(chars) -> tuple[tuple[int, int], ...]:
+    """[start, end) of each run of consecutive core characters in one clause, three characters or longer."""
+    spans = []
+    start = None
+    for i, (_, _, core, _, clause, _) in enumerate(chars):
+        if start is not None and (not core or chars[start][4] != clause):
+            if i - start >= 3:
+                spans.append((start, i))
+            start = None
+        if core and start is None:
+            start = i
+    if start is not None and len(chars) - start >= 3:
+        spans.append((start, len(chars)))
+    return tuple(spans)
+
+
 @dataclass(frozen=True)
 class _Prepared:
     """The question laid out for fast scoring: characters with weights, and the pairs between neighbours."""
@@ -228,6 +264,7 @@ class _Prepared:
     pinyin: frozenset[str]
     lookup_keys: tuple[str, ...]
     actions: frozenset[str]
+    word_spans: tuple[tuple[int, int], ...]  # [start, end) of runs of three or more core characters
 
     @classmethod
     def build(cls, query: Query, char_idf: dict[str, float], max_idf: float) -> "_Prepared":
@@ -251,4 +288,5 @@ class _Prepared:
             if b and (chars[i][2] or chars[i + 1][2]):
                 core_keys.add(b)
                 core_keys.update(keys)
-        return cls(tuple(chars), tuple(pairs), bigrams, pinyin, tuple(sorted(core_keys)), query.actions)
+        return cls(tuple(chars), tuple(pairs), bigrams, pinyin, tuple(sorted(core_keys)), query.actions,
+                   _core_spans(chars))

@@ -210,3 +210,13 @@ def test_the_assistant_answers_the_item_and_the_field_asked_about(catalogue, mat
     assert result.decision.kind == ANSWER and result.decision.choices[0].id == LICENCE_REISSUE
     assert result.query.fields == ("place",)
     assert knowledge.consult("你会唱歌吗").decision.kind == DECLINE
+
+
+def test_a_word_typed_with_one_wrong_character_inside_it_is_still_understood(matcher, thresholds, monkeypatch):
+    # 最低生后保障: 后 (hou) for 活 (huo) is neither the same character nor the same sound
+    typo = matcher.search("最低生后保障", top=3)
+    assert typo[0].id == SUBSISTENCE and decide(typo, thresholds).kind != DECLINE
+    import knowledge.matcher
+
+    monkeypatch.setattr(knowledge.matcher, "TYPO_CREDIT", 0.0)
+    assert typo[0].score > matcher.search("最低生后保障", top=3)[0].score  # the wrong character is forgiven
