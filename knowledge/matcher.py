@@ -8,7 +8,7 @@ How an item is scored (all in [0, 1]):
   the question is plain (结婚登记 before 结婚登记预约);
 - action agreement: a question about 补领 is not answered by an item about 首次申领.
 Candidates come from an inverted index over character and pinyin pairs (numpy), so a 50,000-item catalogue
-stays fast; only the best few hundred are scored exactly.
+stays fast; only the best 80 candidates are scored exactly.
 """
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ class Matcher:
         n = max(len(items), 1)
         self._n = n
         self._char_idf = {ch: math.log((n + 1) / (df + 0.5)) for ch, df in char_df.items()}
-        self._max_idf = math.log((n + 1) / 0.5) * 0.75
+        # A character no item name uses says nothing about the catalogue (chatter, a typo): an ordinary weight.
+        self._unseen_idf = statistics.median(self._char_idf.values()) if self._char_idf else 1.0
         self._postings = {k: np.fromiter(v, dtype=np.int32, count=len(v)) for k, v in postings.items()}
         self._ids = [item.id for item in items]
         self._titles = [item.title for item in items]
@@ -136,7 +137,7 @@ class Matcher:
         query = question if isinstance(question, Query) else self.analyse(question)
         if query.empty:
             return []
-        prepared = _Prepared.build(query, self._char_idf, self._max_idf)
+        prepared = _Prepared.build(query, self._char_idf, self._unseen_idf)
         candidates = self._candidates(prepared, max(CANDIDATES, 2 * top))
         scored = []
         for index in candidates:
@@ -267,7 +268,7 @@ class _Prepared:
     word_spans: tuple[tuple[int, int], ...]  # [start, end) of runs of three or more core characters
 
     @classmethod
-    def build(cls, query: Query, char_idf: dict[str, float], max_idf: float) -> "_Prepared":
+    def build(cls, query: Query, char_idf: dict[str, float], unseen_idf: float) -> "_Prepared":
         chars: list[tuple[str, float, bool, bool, int, str | None]] = []
         pairs: list[tuple[str | None, tuple[str, str] | None]] = []
         for clause, run in enumerate(query.runs):
@@ -277,7 +278,7 @@ class _Prepared:
             for token in run:
                 single = token.kind == CORE and len(token.text) == 1
                 for ch in token.text:
-                    chars.append((ch, char_idf.get(ch, max_idf), token.kind == CORE, single, clause, token.action))
+                    chars.append((ch, char_idf.get(ch, unseen_idf), token.kind == CORE, single, clause, token.action))
             for i in range(start, len(chars) - 1):
                 a, b = chars[i][0], chars[i + 1][0]
                 pairs.append((a + b, _sound_keys(a, b)))
