@@ -8,6 +8,7 @@ citizen's message.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -19,6 +20,20 @@ BUNDLED_HALL_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "data"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+# Development WeChat credentials: used when none of WECHAT_TOKEN / WECHAT_APP_ID / WECHAT_APP_SECRET is set, so that
+# `bangban serve` and the simulator work on a laptop. They match no real account.
+DEV_WECHAT_TOKEN = "bangban-dev"
+DEV_WECHAT_APP_ID = "wxbangbandev0000"
+DEV_WECHAT_APP_SECRET = "dev-secret"
+CREDENTIAL_VARIABLES = ("WECHAT_TOKEN", "WECHAT_APP_ID", "WECHAT_APP_SECRET")
+
+_TOKEN = re.compile(r"[\x21-\x7e]{3,64}")  # printable ASCII, no spaces (WeChat's console allows 3-32 letters/digits)
+_APP_ID = re.compile(r"wx[0-9A-Za-z]{8,30}")
+_SECRET = re.compile(r"[\x21-\x7e]{1,128}")
+_AES_KEY = re.compile(r"[A-Za-z0-9]{43}")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 class ConfigError(ValueError):
@@ -34,11 +49,27 @@ class Config:
     catalogue_paths: tuple[Path, ...]  # extra office-guide .jsonl files, after the bundled catalogue
     hall_dir: Path
     log_level: str
+    # WeChat. The secret and the keys are kept out of repr().
+    wechat_token: str = field(default=DEV_WECHAT_TOKEN, repr=False)
+    wechat_app_id: str = DEV_WECHAT_APP_ID
+    wechat_app_secret: str = field(default=DEV_WECHAT_APP_SECRET, repr=False)
+    wechat_encoding_aes_key: str | None = field(default=None, repr=False)  # set: safe (encrypted) mode
+    wechat_previous_encoding_aes_key: str | None = field(default=None, repr=False)  # still accepted while rotating
+    idle_minutes: int = 30  # a conversation idle this long restarts gently
+    reply_budget_seconds: float = 4.0  # past this, answer "success" and deliver through the outbox
+    simulator: bool = True  # /simulator; default: on only with the development credentials
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Config":
         data_dir = Path(_get(environ, "BANGBAN_DATA_DIR") or "instance").expanduser().resolve()
         database_url = _database_url(_get(environ, "DATABASE_URL") or f"sqlite:///{data_dir / 'bangban.db'}")
+        token, app_id, secret = _wechat_credentials(environ)
+        aes_key = _aes_key(environ, "WECHAT_ENCODING_AES_KEY")
+        previous_aes_key = _aes_key(environ, "WECHAT_PREVIOUS_ENCODING_AES_KEY")
+        if previous_aes_key and not aes_key:
+            raise ConfigError("WECHAT_PREVIOUS_ENCODING_AES_KEY is set but WECHAT_ENCODING_AES_KEY is not; expected the "
+                              "current key in WECHAT_ENCODING_AES_KEY and the one it replaces in the previous-key variable")
+        development = (token, app_id, secret) == (DEV_WECHAT_TOKEN, DEV_WECHAT_APP_ID, DEV_WECHAT_APP_SECRET)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -46,7 +77,26 @@ class Config:
             catalogue_paths=_catalogue_paths(_get(environ, "BANGBAN_CATALOGUE")),
             hall_dir=_hall_dir(_get(environ, "BANGBAN_HALL_DIR")),
             log_level=_log_level(_get(environ, "LOG_LEVEL")),
+            wechat_token=token,
+            wechat_app_id=app_id,
+            wechat_app_secret=secret,
+            wechat_encoding_aes_key=aes_key,
+            wechat_previous_encoding_aes_key=previous_aes_key if previous_aes_key != aes_key else None,
+            idle_minutes=_idle_minutes(_get(environ, "BANGBAN_IDLE_MINUTES")),
+            reply_budget_seconds=_reply_budget(_get(environ, "BANGBAN_REPLY_BUDGET_SECONDS")),
+            simulator=_switch(environ, "BANGBAN_SIMULATOR", default=development),
         )
+
+    @property
+    def development_credentials(self) -> bool:
+        """True when the WeChat token, AppID and secret are the built-in development ones (no real account)."""
+        return (self.wechat_token, self.wechat_app_id, self.wechat_app_secret) == (
+            DEV_WECHAT_TOKEN, DEV_WECHAT_APP_ID, DEV_WECHAT_APP_SECRET)
+
+    @property
+    def safe_mode(self) -> bool:
+        """True when an EncodingAESKey is configured: replies to encrypted pushes are encrypted."""
+        return self.wechat_encoding_aes_key is not None
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -129,3 +179,74 @@ def _log_level(value: str) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL is {value!r}; expected one of {', '.join(LOG_LEVELS)}")
     return level
+
+
+def _wechat_credentials(environ: Mapping[str, str]) -> tuple[str, str, str]:
+    given = {name: _get(environ, name) for name in CREDENTIAL_VARIABLES}
+    if not any(given.values()):
+        return DEV_WECHAT_TOKEN, DEV_WECHAT_APP_ID, DEV_WECHAT_APP_SECRET
+    missing = [name for name, value in given.items() if not value]
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set while "
+            f"{', '.join(name for name in CREDENTIAL_VARIABLES if given[name])} is; expected all of "
+            f"{', '.join(CREDENTIAL_VARIABLES)} from the account's 基本配置 page, or none of them for the development "
+            "credentials")
+    token, app_id, secret = (given[name] for name in CREDENTIAL_VARIABLES)
+    if not _TOKEN.fullmatch(token):
+        raise ConfigError("WECHAT_TOKEN has spaces or is not 3 to 64 printable ASCII characters; expected the Token "
+                          "entered on the account's 基本配置 page (3 to 32 letters and digits)")
+    if not _APP_ID.fullmatch(app_id):
+        raise ConfigError(f"WECHAT_APP_ID is {app_id!r}; expected the account's AppID, wx followed by letters and "
+                          "digits (for example wx1234567890abcdef)")
+    if not _SECRET.fullmatch(secret):
+        raise ConfigError("WECHAT_APP_SECRET has spaces or non-ASCII characters; expected the AppSecret from the "
+                          "account's 基本配置 page")
+    return token, app_id, secret
+
+
+def _aes_key(environ: Mapping[str, str], name: str) -> str | None:
+    value = _get(environ, name)
+    if not value:
+        return None
+    if not _AES_KEY.fullmatch(value):
+        # The key itself is a secret: say what is wrong with it, not what it is.
+        raise ConfigError(f"{name} has {len(value)} characters; expected the EncodingAESKey from the account's 基本配置 "
+                          "page: exactly 43 letters and digits")
+    return value
+
+
+def _idle_minutes(value: str) -> int:
+    if not value:
+        return 30
+    try:
+        minutes = int(value)
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= 24 * 60:
+        raise ConfigError(f"BANGBAN_IDLE_MINUTES is {value!r}; expected whole minutes from 1 to 1440 (default 30)")
+    return minutes
+
+
+def _reply_budget(value: str) -> float:
+    if not value:
+        return 4.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0.05 <= seconds <= 4.5:
+        raise ConfigError(f"BANGBAN_REPLY_BUDGET_SECONDS is {value!r}; expected seconds from 0.05 to 4.5 (WeChat "
+                          "gives up after 5; default 4)")
+    return seconds
+
+
+def _switch(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    value = _get(environ, name).lower()
+    if not value:
+        return default
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} is {value!r}; expected one of {', '.join(_TRUE + _FALSE)}, or unset for the default")

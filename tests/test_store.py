@@ -1,0 +1,276 @@
+"""One contract for every conversation store: the embedded SQLite one and the Redis one behave the same."""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+
+from bot.store import ClaimStatus, EmbeddedStore, LockTimeout, RedisStore
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def store(request, tmp_path):
+    if request.param == "embedded":
+        store = EmbeddedStore(tmp_path / "conversations.sqlite3")
+        yield store
+        store.close()
+        return
+    import redis
+
+    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+    prefix = f"bangban-test:{uuid.uuid4().hex}:"
+    yield RedisStore(client, prefix=prefix)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def run_threads(count: int, target) -> None:
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_a_saved_state_reads_back_equal_including_chinese_text(store):
+    state = {"v": 1, "flow": "consult", "item": "结婚登记", "choices": ["a", "b"], "updated": "2026-01-01T09:00+08:00"}
+
+    store.set_state("oUser1", state, ttl_seconds=60)
+
+    assert store.get_state("oUser1") == state
+    assert store.get_state("oSomeoneElse") is None
+
+
+def test_setting_a_state_again_replaces_it(store):
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=60)
+    store.set_state("oUser1", {"step": 2}, ttl_seconds=60)
+
+    assert store.get_state("oUser1") == {"step": 2}
+
+
+def test_a_deleted_state_is_gone_and_deleting_twice_is_harmless(store):
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=60)
+
+    store.delete_state("oUser1")
+    store.delete_state("oUser1")
+
+    assert store.get_state("oUser1") is None
+
+
+def test_a_state_expires_after_its_ttl(store):
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=0.3)
+    assert store.get_state("oUser1") == {"step": 1}
+
+    time.sleep(0.5)
+
+    assert store.get_state("oUser1") is None
+
+
+def test_only_a_dict_can_be_a_state(store):
+    with pytest.raises(TypeError):
+        store.set_state("oUser1", ["not", "a", "dict"], ttl_seconds=60)
+
+
+def test_a_key_is_claimed_once_until_released(store):
+    assert store.claim("msg:1", ttl_seconds=60) is True
+    assert store.claim("msg:1", ttl_seconds=60) is False
+    assert store.claim("msg:2", ttl_seconds=60) is True
+
+    store.release("msg:1")
+
+    assert store.claim_status("msg:1") is None
+    assert store.claim("msg:1", ttl_seconds=60) is True
+
+
+def test_a_claim_can_be_taken_again_after_it_expires(store):
+    assert store.claim("msg:1", ttl_seconds=0.3)
+    time.sleep(0.5)
+
+    assert store.claim("msg:1", ttl_seconds=60) is True
+
+
+def test_of_many_threads_claiming_one_key_exactly_one_wins(store):
+    wins = []
+
+    def claim(_):
+        if store.claim("msg:race", ttl_seconds=60):
+            wins.append(1)
+
+    run_threads(16, claim)
+
+    assert wins == [1]
+
+
+def test_a_claim_is_pending_until_its_reply_is_remembered(store):
+    assert store.claim_status("msg:1") is None
+    store.claim("msg:1", ttl_seconds=60)
+    assert store.claim_status("msg:1") == ClaimStatus(done=False)
+
+    store.remember_reply("msg:1", "【结婚登记】需要带：身份证", ttl_seconds=60)
+
+    assert store.claim_status("msg:1") == ClaimStatus(done=True, reply="【结婚登记】需要带：身份证")
+    assert store.claim("msg:1", ttl_seconds=60) is False
+
+
+def test_a_claim_answered_with_success_remembers_no_reply(store):
+    store.claim("evt:oUser1:1700000000", ttl_seconds=60)
+    store.remember_reply("evt:oUser1:1700000000", None, ttl_seconds=60)
+
+    assert store.claim_status("evt:oUser1:1700000000") == ClaimStatus(done=True, reply=None)
+
+
+def test_a_remembered_reply_expires_with_its_ttl(store):
+    store.claim("msg:1", ttl_seconds=60)
+    store.remember_reply("msg:1", "好的", ttl_seconds=0.3)
+    time.sleep(0.5)
+
+    assert store.claim_status("msg:1") is None
+
+
+def test_the_lock_lets_one_turn_of_a_user_run_at_a_time(store):
+    inside, most_inside, count = [0], [0], [0]
+    guard = threading.Lock()
+
+    def turn(_):
+        with store.lock("oUser1", wait_seconds=20):
+            with guard:
+                inside[0] += 1
+                most_inside[0] = max(most_inside[0], inside[0])
+            seen = count[0]
+            time.sleep(0.01)  # a read-modify-write that a second turn would corrupt
+            count[0] = seen + 1
+            with guard:
+                inside[0] -= 1
+
+    run_threads(12, turn)
+
+    assert most_inside[0] == 1
+    assert count[0] == 12
+
+
+def test_the_locks_of_two_users_do_not_block_each_other(store):
+    with store.lock("oUser1", wait_seconds=1):
+        with store.lock("oUser2", wait_seconds=0.2):
+            pass
+
+
+def test_a_busy_lock_times_out(store):
+    held, give_up = threading.Event(), threading.Event()
+
+    def holder():
+        with store.lock("oUser1", wait_seconds=1):
+            held.set()
+            give_up.wait(5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(5)
+        started = time.monotonic()
+        with pytest.raises(LockTimeout):
+            with store.lock("oUser1", wait_seconds=0.2):
+                pass
+        assert 0.15 <= time.monotonic() - started < 2
+    finally:
+        give_up.set()
+        thread.join()
+
+    with store.lock("oUser1", wait_seconds=1):  # free again once the holder is done
+        pass
+
+
+def test_the_lock_is_released_when_the_turn_raises(store):
+    with pytest.raises(RuntimeError):
+        with store.lock("oUser1", wait_seconds=1):
+            raise RuntimeError("the dialogue failed")
+
+    with store.lock("oUser1", wait_seconds=0.2):
+        pass
+
+
+# ---- what only one implementation has -------------------------------------------------------------------
+
+
+def test_embedded_state_and_claims_survive_a_restart(tmp_path):
+    path = tmp_path / "conversations.sqlite3"
+    first = EmbeddedStore(path)
+    first.set_state("oUser1", {"step": 3}, ttl_seconds=60)
+    first.claim("msg:1", ttl_seconds=60)
+    first.remember_reply("msg:1", "好的", ttl_seconds=60)
+    first.close()
+
+    again = EmbeddedStore(path)
+
+    assert again.get_state("oUser1") == {"step": 3}
+    assert again.claim_status("msg:1") == ClaimStatus(done=True, reply="好的")
+    again.close()
+
+
+def test_embedded_sweep_deletes_expired_rows(tmp_path):
+    store = EmbeddedStore(tmp_path / "conversations.sqlite3")
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=0.05)
+    store.claim("msg:1", ttl_seconds=0.05)
+    time.sleep(0.1)
+
+    store.sweep()
+
+    import sqlite3
+
+    with sqlite3.connect(store.path) as connection:
+        assert connection.execute("SELECT count(*) FROM conversation_state").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM message_claim").fetchone() == (0,)
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    prefix = f"bangban-test:{uuid.uuid4().hex}:"
+    yield client, prefix
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_redis_lock_left_by_a_crashed_worker_frees_itself_after_its_lease(redis_client):
+    client, prefix = redis_client
+    crashed = RedisStore(client, prefix=prefix, lock_lease_seconds=0.3)
+    crashed_lock = crashed.lock("oUser1", wait_seconds=1)
+    crashed_lock.__enter__()  # never released: the worker died
+
+    started = time.monotonic()
+    with RedisStore(client, prefix=prefix).lock("oUser1", wait_seconds=5):
+        waited = time.monotonic() - started
+
+    assert 0.1 < waited < 2
+
+
+def test_redis_lock_release_never_frees_a_lock_another_worker_took_since(redis_client):
+    client, prefix = redis_client
+    slow = RedisStore(client, prefix=prefix, lock_lease_seconds=0.2)
+    other = RedisStore(client, prefix=prefix)
+
+    with slow.lock("oUser1", wait_seconds=1):
+        time.sleep(0.3)  # the lease ran out while the slow turn was still running
+        with other.lock("oUser1", wait_seconds=1):
+            pass
+        took_again = other.lock("oUser1", wait_seconds=1)
+        took_again.__enter__()
+    # The slow worker's release ran with its own, stale token: the other's lock must still be there.
+    assert client.get(f"{prefix}lock:oUser1") is not None
+    took_again.__exit__(None, None, None)
+    assert client.get(f"{prefix}lock:oUser1") is None
+
+
+def test_redis_state_ttl_is_set_on_the_key(redis_client):
+    client, prefix = redis_client
+    RedisStore(client, prefix=prefix).set_state("oUser1", {"step": 1}, ttl_seconds=120)
+
+    assert 110_000 < client.pttl(f"{prefix}state:oUser1") <= 120_000
