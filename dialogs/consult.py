@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from .text import clip, fits, numbered, shorten, time_limit
+from .text import WECHAT_TEXT_LIMIT, clip, fits, numbered, shorten, time_limit
 
 if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
     from knowledge.model import Catalogue, HallData, Item, ListingEntry
@@ -85,8 +85,11 @@ def _service_line(f: ItemFacts) -> str:
     return line
 
 
-def full_answer(f: ItemFacts, shown: int = MATERIALS_SHOWN) -> str:
-    """The item's guide in short: unit, materials, time limit, place and hours, phone, mail, service forms."""
+def full_answer(f: ItemFacts, shown: int = MATERIALS_SHOWN, limit: int = WECHAT_TEXT_LIMIT) -> str:
+    """The item's guide in short: unit, materials, time limit, place and hours, phone, mail, service forms.
+
+    `limit`: bytes available (less than a whole message when the caller puts a line in front).
+    """
     while True:
         parts = [f"【{f.title}】", f"办理单位：{f.unit}", _materials_block(f.materials, shown)]
         if f.time_limit:
@@ -101,21 +104,21 @@ def full_answer(f: ItemFacts, shown: int = MATERIALS_SHOWN) -> str:
             parts.append(f"说明：{shorten(f.note, 80)}")
         parts.append(NEXT_STEPS if f.forms else NO_SERVICE_STEPS)
         text = "\n".join(parts)
-        if fits(text) or shown <= 3:
-            return clip(text)
+        if fits(text, limit) or shown <= 3:
+            return clip(text, limit)
         shown -= 1
 
 
-def field_answer(f: ItemFacts, field: str) -> str | None:
+def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> str | None:
     """One part of the guide ("要带什么", "在哪办", "多久", "电话多少", "收费吗"), or None if not answerable."""
     head = f"【{f.title}】"
     tail = "回复“详情”看完整办事指南。"
     if field == "materials":
         body = _materials_block(f.materials, len(f.materials))
         text = "\n".join([head, body, tail])
-        if not fits(text):
+        if not fits(text, limit):
             text = "\n".join([head, _materials_block(f.materials, MATERIALS_SHOWN), tail])
-        return clip(text)
+        return clip(text, limit)
     if field == "place":
         body = f"办理地点：{f.place}" + (f"\n办理时间：{f.hours}" if f.hours else "")
     elif field == "time":
@@ -130,24 +133,24 @@ def field_answer(f: ItemFacts, field: str) -> str | None:
         return None
     if f.phone and field not in ("phone",):
         body += f"\n咨询电话：{f.phone}"
-    return clip("\n".join([head, body, tail]))
+    return clip("\n".join([head, body, tail]), limit)
 
 
-def choices_text(names: Sequence[str]) -> str:
+def choices_text(names: Sequence[str], limit: int = WECHAT_TEXT_LIMIT, head: str = "您想问的是哪一项？请回复数字：") -> str:
     lines = [shorten(name, 40) for name in names]
-    return clip("您想问的是哪一项？请回复数字：\n" + numbered(lines) + "\n都不是请换个说法，或回复“转人工”。")
+    return clip(head + "\n" + numbered(lines) + "\n都不是请换个说法，或回复“转人工”。", limit)
 
 
-def decline_text(hall: "HallData", unit_hint: str | None, understood: bool) -> str:
+def decline_text(hall: "HallData", unit_hint: str | None, understood: bool, limit: int = WECHAT_TEXT_LIMIT) -> str:
     h = hall.hall
     contact = f"您可以回复“转人工”问工作人员，或拨打{h.phone}（{shorten(h.hours, 40)}）。"
     if not understood:
-        return ("我是帮办小助手，可以帮您查办事要带的材料、地点和时限，预约帮办代办。"
-                "请直接说要办的事，比如“身份证丢了怎么补办”。\n" + contact)
+        return clip("我是帮办小助手，可以帮您查办事要带的材料、地点和时限，预约帮办代办。"
+                    "请直接说要办的事，比如“身份证丢了怎么补办”。\n" + contact, limit)
     text = "抱歉，本中心的事项目录里没有找到您问的事项。"
     if unit_hint:
         text += f"\n这类事情一般由{unit_hint}办理。"
-    return clip(text + "\n" + contact)
+    return clip(text + "\n" + contact, limit)
 
 
 UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)
@@ -160,19 +163,62 @@ def likely_unit(hits: Sequence, catalogue: "Catalogue", min_score: float = UNDER
     return units.pop() if len(units) == 1 else None
 
 
-def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData") -> str:
-    """The citizen-facing text for a fresh question."""
+def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData",
+          limit: int = WECHAT_TEXT_LIMIT) -> str:
+    """The citizen-facing text for a fresh question, within `limit` bytes."""
     decision = consultation.decision
     if decision.kind == "answer":
         item = catalogue.get(decision.choices[0].id)
         f = facts(item, hall)
         field = next((x for x in consultation.query.fields if x in FIELD_ORDER), None)
-        text = (field_answer(f, field) if field else None) or full_answer(f)
         if decision.tentative:
-            text = clip(TENTATIVE + "\n" + text)
+            limit -= len((TENTATIVE + "\n").encode("utf-8"))
+        text = (field_answer(f, field, limit) if field else None) or full_answer(f, limit=limit)
+        if decision.tentative:
+            text = TENTATIVE + "\n" + text
         return text
     if decision.kind == "clarify":
-        return choices_text([h.name for h in decision.choices])
+        return choices_text([h.name for h in decision.choices], limit)
     understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT
-    return decline_text(hall, likely_unit(consultation.hits, catalogue) if understood else None, understood)
+    return decline_text(hall, likely_unit(consultation.hits, catalogue) if understood else None, understood, limit)
 
+
+
+def materials_list(f: ItemFacts, limit: int = WECHAT_TEXT_LIMIT) -> list[str]:
+    """材料清单: every material of the item, numbered and in full, over as many messages as it takes.
+
+    The first message has room for `limit` bytes, the following ones for a whole message each.
+    """
+    if not f.materials:
+        phone = f"，电话：{f.phone}" if f.phone else ""
+        return [clip(f"【{f.title}】\n办事指南没有列出材料，请先问清楚再去办{phone}。\n回复“转人工”可以问工作人员。", limit)]
+    head = f"【{f.title}】材料清单，共{len(f.materials)}项："
+    tail = "请逐项核对。不清楚的可以回复“转人工”问工作人员。"
+    lines = [clip(f"{i}. {m.strip()}", WECHAT_TEXT_LIMIT // 2) for i, m in enumerate(f.materials, start=1)]
+    messages: list[str] = []
+    current = head
+    room = limit
+    for line in [*lines, tail]:
+        candidate = current + "\n" + line
+        if fits(candidate, room):
+            current = candidate
+        else:
+            messages.append(current)
+            current = f"【{shorten(f.title, 30)}】材料清单（接上条）\n{line}"
+            room = WECHAT_TEXT_LIMIT
+    messages.append(current)
+    return [clip(messages[0], limit), *(clip(m) for m in messages[1:])]
+
+
+def booking_text(f: ItemFacts, hall: "HallData", limit: int = WECHAT_TEXT_LIMIT) -> str:
+    """我要预约 for one item: what this hall offers for it and how to book while online booking is being set up."""
+    h = hall.hall
+    if not f.forms:
+        return clip(f"【{f.title}】\n本中心暂未提供这项的帮办代办。\n"
+                    f"您可以回复“转人工”问工作人员，或拨打{h.phone}（{shorten(h.hours, 40)}）。", limit)
+    phone = f.phone or h.phone
+    hours = f.hours or h.hours
+    return clip(f"【{f.title}】\n本中心可为您{'、'.join(f.forms)}。\n"
+                "网上预约功能正在开通中，现在可以这样预约：\n"
+                f"1. 回复“转人工”，工作人员帮您预约；\n"
+                f"2. 打{f.unit}预约电话：{phone}（{hours}）。", limit)
