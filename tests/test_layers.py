@@ -12,7 +12,7 @@ class Block:
         if name.split('.')[0] in {'flask', 'redis', 'sqlalchemy', 'werkzeug', 'bot'}:
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
-import dialogs.consult, dialogs.text, knowledge.service, knowledge.hall
+import dialogs.consult, dialogs.engine, dialogs.text, knowledge.service, knowledge.hall
 print('ok')
 """
 

@@ -1,0 +1,214 @@
+"""What to answer to a text (or a recognised voice message), given the conversation so far.
+
+In this order:
+1. commands that always work: 帮助/菜单/你好, 取消/返回/重新开始, 转人工;
+2. the numbered list just shown: "1", "２", "第二个", "二", or a choice's own name. Numbers always refer to the
+   list in the last message: any other turn drops it;
+3. the other commands: 预约, 材料清单, 查进度, 详情, 谢谢 …;
+4. a follow-up about the item being discussed ("要带什么材料", "在哪办", "电话多少") that does not name another
+   item: that part of the guide, for that item;
+5. a fresh consultation: answer (remember the item), numbered choices (remember them), or decline.
+
+A question only "names another item" when the matcher answers a different item with confidence, or offers choices
+that do not include the current item ("驾照在哪办" while talking about 居住证). A tentative lone match does not
+count: "它收费吗" stays with the current item.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import wording
+from .consult import (FIELD_ORDER, TENTATIVE, booking_text, choices_text, facts, field_answer, full_answer,
+                      materials_list, reply)
+from .effects import Effect, Escalate
+from .intents import (BOOK, CANCEL, CONSULT, DETAILS, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS, command,
+                      only_the_command)
+from .parse import choice_number, plain
+from .state import ASKED_CHARS, State
+from .text import WECHAT_TEXT_LIMIT, clip
+
+if TYPE_CHECKING:
+    from knowledge.service import Consultation
+
+    from .engine import Env
+
+
+@dataclass
+class Outcome:
+    """A turn before the finishing touches (idle note, voice echo, the offer of a person)."""
+
+    state: State
+    replies: list[str]
+    effects: list[Effect] = field(default_factory=list)
+    miss: bool | None = False  # True: not understood; False: understood (resets the count); None: leave it
+
+
+def _next(state: State, **changes) -> State:
+    """The state for the next turn: the numbered list and the help menu are gone unless shown again."""
+    return {**state, "choices": [], "menu": False, "want": None, **changes}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------------------------
+
+def run_command(intent: str, state: State, env: "Env", budget: int, question: str | None = None) -> Outcome:
+    """A command from a word, the numbered help menu or the custom menu."""
+    hall = env.hall.hall
+    item = env.catalogue.get(state["item"]) if state["item"] else None
+    if intent == HELP:
+        return Outcome(_next(state, menu=True), [wording.help_text(hall)])
+    if intent == CANCEL:
+        return Outcome(_next(state, item=None), [wording.CANCELLED])
+    if intent == HUMAN:
+        asked = question if question and not only_the_command(question) else state["asked"]
+        escalate = Escalate(reason="asked", item_id=state["item"], catalogue_version=env.catalogue.version,
+                            last_question=asked[:ASKED_CHARS] if asked else None)
+        return Outcome(_next(state), [wording.escalated_text(hall, item.title if item else None)], [escalate])
+    if intent == CONSULT:
+        return Outcome(_next(state), [wording.CONSULT_INVITE])
+    if intent == PROGRESS:
+        return Outcome(_next(state), [wording.progress_text(hall, env.open_case)])
+    if intent == THANKS:
+        return Outcome(_next(state, item=state["item"]), [wording.THANKS])
+    if intent in (BOOK, MATERIALS, DETAILS):
+        if item:
+            return about_item(state, item.id, intent, env, budget)
+        return ask_item(state, intent, env, budget)
+    return Outcome(_next(state, menu=True), [wording.help_text(hall)])
+
+
+def ask_item(state: State, want: str, env: "Env", budget: int) -> Outcome:
+    """Which item? Re-show the numbered choices when there are some, otherwise ask for the item's name."""
+    if state["choices"]:
+        head = {BOOK: wording.PICK_TO_BOOK, MATERIALS: wording.PICK_FOR_MATERIALS}.get(want, wording.PICK)
+        text = choices_text(_titles(state["choices"], env), budget, head=head)
+        return Outcome(_next(state, choices=state["choices"], want=want), [text])
+    text = {BOOK: wording.ASK_ITEM_TO_BOOK, MATERIALS: wording.ASK_ITEM_FOR_MATERIALS}.get(want, wording.ASK_ITEM)
+    return Outcome(_next(state, want=want), [text])
+
+
+def about_item(state: State, item_id: str, want: str | None, env: "Env", budget: int,
+               tentative: bool = False) -> Outcome:
+    """Answer about one item what the citizen wants of it, and make it the item being discussed."""
+    item = env.catalogue.get(item_id)
+    f = facts(item, env.hall)
+    if tentative:
+        budget -= len((TENTATIVE + "\n").encode("utf-8"))
+    if want == BOOK or want == "booking":
+        replies = [booking_text(f, env.hall, budget)]
+    elif want == MATERIALS:
+        replies = materials_list(f, budget)
+    else:
+        replies = [(field_answer(f, want, budget) if want in FIELD_ORDER else None) or full_answer(f, limit=budget)]
+    if tentative:
+        replies[0] = TENTATIVE + "\n" + replies[0]
+    return Outcome(_next(state, item=item_id), replies)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------------------------------
+
+def _titles(ids: list[str], env: "Env") -> list[str]:
+    return [env.catalogue.get(i).title for i in ids]
+
+
+def _want_of(text: str, env: "Env") -> str | None:
+    """What a short request asks of an item: BOOK, MATERIALS, DETAILS or a guide field ("要带什么" -> materials)."""
+    intent = command(text)
+    if intent in (BOOK, MATERIALS, DETAILS):
+        return intent
+    return _field(env.consult(text))
+
+
+def _field(consultation: "Consultation") -> str | None:
+    fields = consultation.query.fields
+    return next((f for f in fields if f in FIELD_ORDER), None) or ("booking" if "booking" in fields else None)
+
+
+def _named_choice(text: str, choices: list[str], env: "Env") -> str | None:
+    """The choice the citizen typed by name: its whole name, or a part no other choice shares."""
+    words = plain(text)
+    if len(words) < 2:
+        return None
+    names = {i: plain(env.catalogue.get(i).title) for i in choices}
+    exact = [i for i, name in names.items() if name == words or plain(env.catalogue.get(i).name) == words]
+    if len(exact) == 1:
+        return exact[0]
+    inside = [i for i, name in names.items() if words in name or (len(name) >= 4 and name in words)]
+    return inside[0] if len(inside) == 1 else None
+
+
+def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
+    decision = consultation.decision
+    current = env.catalogue.get(item_id)
+    if decision.kind == "answer":
+        other = decision.choices[0]
+        return not decision.tentative and other.id != item_id and other.name not in (current.name, current.title)
+    if decision.kind == "clarify":
+        return item_id not in {h.id for h in decision.choices}
+    return False
+
+
+def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome:
+    intent = command(text)
+    if intent in (HELP, CANCEL, HUMAN):
+        return run_command(intent, state, env, budget, question=text)
+
+    pick = choice_number(text)
+    if state["choices"]:
+        choices = state["choices"]
+        if pick:
+            number, rest = pick
+            if 1 <= number <= len(choices):
+                want = _want_of(rest, env) if rest else state["want"]
+                return about_item(state, choices[number - 1], want, env, budget)
+            head = f"没有第{number}项。请回复1到{len(choices)}之间的数字："
+            return Outcome(_next(state, choices=choices, want=state["want"]),
+                           [choices_text(_titles(choices, env), budget, head=head)], miss=True)
+        named = _named_choice(text, choices, env)
+        if named:
+            return about_item(state, named, state["want"], env, budget)
+    elif state["menu"] and pick and not pick[1]:
+        number = pick[0]
+        if 1 <= number <= len(MENU):
+            return run_command(MENU[number - 1][0], state, env, budget)
+        return Outcome(_next(state, menu=True), [wording.menu_reask(len(MENU), env.hall.hall)], miss=True)
+
+    if intent is not None:
+        return run_command(intent, state, env, budget, question=text)
+
+    consultation = env.consult(text)
+    asked = text.strip()[:ASKED_CHARS]
+    wanted = _field(consultation)
+    item_id = state["item"]
+    if item_id and wanted and not _names_another_item(consultation, item_id, env):
+        outcome = about_item(state, item_id, wanted, env, budget)
+        outcome.state["asked"] = asked
+        return outcome
+    return _consult(state, consultation, asked, wanted, env, budget)
+
+
+def _consult(state: State, consultation: "Consultation", asked: str, wanted: str | None, env: "Env",
+             budget: int) -> Outcome:
+    decision = consultation.decision
+    want = wanted or state["want"]
+    if decision.kind == "answer":
+        item_id = decision.choices[0].id
+        if state["want"] and not wanted:  # asked for 预约 / 材料清单 / a field first, named the item now
+            outcome = about_item(state, item_id, state["want"], env, budget, tentative=decision.tentative)
+        else:
+            outcome = Outcome(_next(state, item=item_id), [reply(consultation, env.catalogue, env.hall, budget)])
+        outcome.state["asked"] = asked
+        return outcome
+    if decision.kind == "clarify":
+        ids = [h.id for h in decision.choices]
+        head = {BOOK: wording.PICK_TO_BOOK, MATERIALS: wording.PICK_FOR_MATERIALS}.get(want, wording.PICK)
+        text = choices_text([h.name for h in decision.choices], budget, head=head)
+        return Outcome(_next(state, choices=ids, want=want, asked=asked), [text])
+    if wanted and not state["item"]:  # "要带什么材料" before saying which item: ask, this is not a failure
+        return ask_item({**state, "asked": asked}, wanted, env, budget)
+    text = reply(consultation, env.catalogue, env.hall, budget)
+    return Outcome(_next(state, item=state["item"], asked=asked), [clip(text, budget)], miss=True)

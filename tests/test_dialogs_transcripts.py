@@ -1,0 +1,434 @@
+"""Conversations with the assistant, against the real bundled catalogue and the demo hall.
+
+Each transcript is a list of (what the citizen sends, key phrases the assistant must answer). A phrase starting
+with "!" must NOT appear. A plain string is a text message. Every reply of every turn is checked to fit one WeChat
+text message and every state to be plain JSON.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from dialogs.effects import Escalate, ForgetUser, KeepMedia
+from dialogs.engine import STATE_VERSION, Env, Turn, handle
+from dialogs.messages import Inbound
+from dialogs.text import WECHAT_TEXT_LIMIT
+from knowledge.hall import load_hall
+from knowledge.service import load_knowledge
+
+SHANGHAI = timezone(timedelta(hours=8))
+NOW = datetime(2024, 5, 6, 10, 0, tzinfo=SHANGHAI)  # a Monday morning
+RESIDENCE = "EXT-015"  # 居住证申领, on the demo hall's list (帮办、代办)
+
+
+@pytest.fixture(scope="module")
+def knowledge():
+    return load_knowledge()
+
+
+@pytest.fixture(scope="module")
+def hall(knowledge):
+    return load_hall(None, knowledge.catalogue)
+
+
+@pytest.fixture(scope="module")
+def env(knowledge, hall) -> Env:
+    return Env(now=NOW, consult=knowledge.consult, catalogue=knowledge.catalogue, hall=hall)
+
+
+# --- what the citizen sends --------------------------------------------------------------------------------------
+
+def said(text: str) -> Inbound:
+    return Inbound(user="o-citizen", kind="text", text=text)
+
+
+def voice(recognised: str | None) -> Inbound:
+    return Inbound(user="o-citizen", kind="voice", text=recognised, media_id="voice-1")
+
+
+def photo(media_id: str = "photo-1") -> Inbound:
+    return Inbound(user="o-citizen", kind="image", media_id=media_id)
+
+
+def location(latitude: float, longitude: float) -> Inbound:
+    return Inbound(user="o-citizen", kind="location", latitude=latitude, longitude=longitude, label="某小区")
+
+
+def event(name: str, key: str | None = None) -> Inbound:
+    return Inbound(user="o-citizen", kind="event", event=name, key=key)
+
+
+# --- the one helper every transcript goes through ----------------------------------------------------------------
+
+def check(turn: Turn) -> None:
+    assert isinstance(turn.replies, tuple) and all(isinstance(r, str) and r for r in turn.replies)
+    for reply in turn.replies:
+        assert len(reply.encode("utf-8")) <= WECHAT_TEXT_LIMIT, reply
+    if turn.state is not None:
+        assert turn.state["v"] == STATE_VERSION
+        assert json.loads(json.dumps(turn.state, ensure_ascii=False)) == turn.state
+
+
+def converse(env: Env, transcript, state=None) -> list[Turn]:
+    """Play the transcript; return every turn (for checking effects and state)."""
+    turns = []
+    for number, (message, phrases) in enumerate(transcript, start=1):
+        inbound = said(message) if isinstance(message, str) else message
+        turn = handle(state, inbound, env)
+        check(turn)
+        text = "\n".join(turn.replies)
+        for phrase in phrases:
+            if phrase.startswith("!"):
+                assert phrase[1:] not in text, f"turn {number} ({message!r}) must not say {phrase[1:]!r}:\n{text}"
+            else:
+                assert phrase in text, f"turn {number} ({message!r}) should say {phrase!r}:\n{text}"
+        turns.append(turn)
+        state = turn.state
+    return turns
+
+
+# --- questions and follow-ups --------------------------------------------------------------------------------------
+
+def test_follow_up_questions_are_about_the_item_just_discussed(env):
+    turns = converse(env, [
+        ("居住证怎么办", ["【居住证申领】", "区公安分局", "1. 本人身份证", "办理地点"]),
+        ("要带什么材料", ["【居住证申领】", "需要带", "4. 《居住证申领表》", "!办理地点"]),
+        ("在哪办", ["【居住证申领】", "1楼 A区", "!需要带"]),
+        ("电话多少", ["020-83120101"]),
+        ("收费吗", ["收费"]),
+        ("多久", ["15个工作日"]),
+        ("详情", ["【居住证申领】", "办理单位", "需要带", "办理地点"]),
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+
+
+def test_a_follow_up_that_names_another_item_is_about_that_item(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("结婚登记要带什么", ["【结婚登记】", "需要带", "!居住证"]),
+        ("它收费吗", ["【结婚登记】", "收费"]),
+    ])
+    assert turns[-1].state["item"] == "EXT-001"
+
+
+def test_a_follow_up_naming_an_ambiguous_item_asks_which_one_and_remembers_the_question(env):
+    converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("驾照在哪办", ["您想问的是哪一项", "1. 机动车驾驶证"]),
+        ("2", ["【机动车驾驶证", "办理地点", "!需要带"]),
+    ])
+
+
+def test_a_field_question_before_any_item_asks_which_item_then_answers_that_field(env):
+    converse(env, [
+        ("要带什么材料", ["您问的是哪件事", "!抱歉"]),
+        ("居住证", ["【居住证申领】", "需要带", "!办理单位"]),
+    ])
+
+
+def test_materials_list_gives_every_material_of_the_current_item(env):
+    turns = converse(env, [
+        ("材料清单", ["哪件事的材料清单"]),
+        ("居住证", ["【居住证申领】材料清单，共4项", "1. 本人身份证", "4. 《居住证申领表》"]),
+        ("材料清单", ["材料清单，共4项", "逐项核对"]),
+    ])
+    assert turns[-1].state["item"] == RESIDENCE
+
+
+# --- numbered choices ----------------------------------------------------------------------------------------------
+
+def test_a_vague_question_gets_numbered_choices_and_a_number_picks_one(env):
+    turns = converse(env, [
+        ("驾照", ["您想问的是哪一项？请回复数字", "1. ", "2. ", "转人工"]),
+        ("2", ["【机动车驾驶证", "需要带"]),
+    ])
+    offered = turns[0].state["choices"]
+    assert len(offered) >= 2
+    assert turns[1].state["item"] == offered[1] and turns[1].state["choices"] == []
+
+
+@pytest.mark.parametrize("answer", ["第二个", "二", "２", "第2项", "选2"])
+def test_the_second_choice_can_be_said_in_many_ways(env, answer):
+    turns = converse(env, [("驾照", ["请回复数字"]), (answer, ["【机动车驾驶证"])])
+    assert turns[1].state["item"] == turns[0].state["choices"][1]
+
+
+def test_a_choice_can_be_picked_with_a_question_about_it(env):
+    turns = converse(env, [("驾照", ["请回复数字"]), ("第二个要带什么", ["需要带", "!办理地点"])])
+    assert turns[1].state["item"] == turns[0].state["choices"][1]
+
+
+def test_a_choice_can_be_picked_by_typing_its_name(env, knowledge):
+    first = converse(env, [("驾照", ["请回复数字"])])[0]
+    name = knowledge.catalogue.get(first.state["choices"][0]).name
+    turns = converse(env, [(name, [f"【{name}"])], state=first.state)
+    assert turns[0].state["item"] == first.state["choices"][0]
+
+
+def test_a_number_out_of_range_is_asked_again_politely_with_the_choices(env):
+    turns = converse(env, [
+        ("驾照", ["请回复数字"]),
+        ("9", ["没有第9项", "请回复1到5之间的数字", "1. 机动车驾驶证", "5. "]),
+        ("1", ["【机动车驾驶证"]),
+    ])
+    assert turns[1].state["choices"] == turns[0].state["choices"]
+
+
+def test_cancel_clears_the_choices_and_the_item(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("驾照", ["请回复数字"]),
+        ("取消", ["已取消", "重新开始"]),
+        ("2", ["!【机动车驾驶证"]),
+    ])
+    assert turns[2].state["choices"] == [] and turns[2].state["item"] is None
+
+
+@pytest.mark.parametrize("word", ["返回", "重新开始"])
+def test_back_and_start_again_also_cancel(env, word):
+    turn = converse(env, [("居住证", []), (word, ["已取消"])])[1]
+    assert turn.state["item"] is None
+
+
+# --- help and a person ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("word", ["帮助", "菜单", "你好", "在吗"])
+def test_help_words_show_what_the_assistant_does_as_a_numbered_menu(env, word):
+    converse(env, [(word, ["帮办小助手", "1. 办事咨询", "要带什么", "在哪办", "多久", "预约帮办代办", "材料清单",
+                           "查进度", "转人工"])])
+
+
+def test_a_number_after_the_help_menu_picks_from_the_menu(env):
+    converse(env, [("帮助", ["1. 办事咨询"]), ("1", ["请直接打字或发语音", "身份证丢了怎么补办"])])
+    converse(env, [("菜单", ["4. 查进度"]), ("4", ["还没有", "查不到进度"])])
+    converse(env, [("菜单", []), ("8", ["请回复1到5之间的数字"])])
+
+
+@pytest.mark.parametrize("word", ["转人工", "人工", "找工作人员", "我要转人工"])
+def test_asking_for_a_person_escalates_with_the_item_and_the_last_question(env, word):
+    turns = converse(env, [
+        ("居住证在哪办", ["【居住证申领】"]),
+        (word, ["工作人员", "办公时间", "周一至周五", "020-83120000", "居住证申领"]),
+    ])
+    assert turns[1].effects == (Escalate(reason="asked", item_id=RESIDENCE,
+                                         catalogue_version=env.catalogue.version, last_question="居住证在哪办"),)
+
+
+def test_a_person_asked_for_in_a_sentence_gets_that_sentence(env):
+    turn = converse(env, [("转人工，我想问老人上门办身份证", ["工作人员"])])[0]
+    (escalate,) = turn.effects
+    assert escalate.last_question == "转人工，我想问老人上门办身份证" and escalate.item_id is None
+
+
+def test_three_messages_not_understood_in_a_row_offer_a_person_prominently(env):
+    turns = converse(env, [
+        ("asdfgh", ["!请回复“转人工”，请工作人员帮您"]),
+        ("今天天气怎么样", ["!请回复“转人工”，请工作人员帮您"]),
+        ("qwe zxc", ["请回复“转人工”，请工作人员帮您"]),
+    ])
+    assert turns[-1].replies[0].startswith("抱歉，我好像没能听懂。请回复“转人工”")
+    assert [t.state["misses"] for t in turns] == [1, 2, 3]
+    assert all(t.effects == () for t in turns)
+
+
+def test_something_understood_resets_the_count_of_misunderstandings(env):
+    turns = converse(env, [
+        ("asdfgh", []), ("zzzz", []),
+        ("居住证", ["【居住证申领】"]),
+        ("qqqq", ["!请回复“转人工”，请工作人员帮您"]),
+    ])
+    assert [t.state["misses"] for t in turns] == [1, 2, 0, 1]
+
+
+# --- booking and progress ------------------------------------------------------------------------------------------
+
+def test_booking_an_item_on_the_halls_list_gives_the_units_booking_phone_and_a_person(env):
+    converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("预约", ["【居住证申领】", "帮办、代办", "正在开通", "转人工", "区公安分局预约电话：020-83120101"]),
+    ])
+
+
+def test_booking_without_an_item_asks_which_item_then_books_it(env):
+    turns = converse(env, [
+        ("我要预约", ["您想预约哪件事"]),
+        ("居住证", ["【居住证申领】", "预约电话：020-83120101"]),
+    ])
+    assert turns[1].state["item"] == RESIDENCE and turns[1].state["want"] is None
+
+
+def test_booking_an_item_the_hall_does_not_offer_says_so_and_offers_a_person(env):
+    turns = converse(env, [("驾照", []), ("2", ["暂未提供"]), ("预约", ["暂未提供", "转人工", "020-83120000"])])
+    assert env.hall.entry(turns[1].state["item"]) is None
+
+
+def test_progress_without_a_case_says_plainly_there_is_none(env):
+    converse(env, [("查进度", ["还没有", "查不到进度"])])
+
+
+def test_progress_with_an_open_case_names_it(knowledge, hall):
+    with_case = Env(now=NOW, consult=knowledge.consult, catalogue=knowledge.catalogue, hall=hall,
+                    open_case="BB-20240506-0001")
+    converse(with_case, [("查进度", ["BB-20240506-0001", "转人工"])])
+
+
+def test_thanks_gets_a_short_polite_answer_and_keeps_the_item(env):
+    turns = converse(env, [("居住证", []), ("谢谢", ["不客气"]), ("在哪办", ["【居住证申领】", "1楼 A区"])])
+    assert turns[1].state["misses"] == 0
+
+
+# --- time ----------------------------------------------------------------------------------------------------------
+
+def later(env: Env, minutes: int) -> Env:
+    return Env(now=env.now + timedelta(minutes=minutes), consult=env.consult, catalogue=env.catalogue,
+               hall=env.hall, idle_minutes=env.idle_minutes)
+
+
+def test_an_idle_conversation_with_pending_choices_restarts_with_a_gentle_note(env):
+    first = converse(env, [("驾照", ["请回复数字"])])[0]
+    turn = converse(later(env, 31), [("2", ["刚才的对话已超时，我们重新开始", "重新说一下您要办的事",
+                                            "!【机动车驾驶证"])], state=first.state)[0]
+    assert turn.state["choices"] == [] and turn.state["item"] is None and turn.state["misses"] == 0
+
+
+def test_an_idle_conversation_restarts_and_answers_the_new_question(env):
+    first = converse(env, [("居住证", [])])[0]
+    converse(later(env, 45), [("结婚登记", ["刚才的对话已超时", "【结婚登记】"])], state=first.state)
+
+
+def test_a_conversation_within_the_idle_time_carries_on_without_a_note(env):
+    first = converse(env, [("居住证", [])])[0]
+    converse(later(env, 29), [("在哪办", ["【居住证申领】", "!超时"])], state=first.state)
+
+
+def test_an_idle_conversation_with_nothing_pending_restarts_without_a_note(env):
+    first = converse(env, [("帮助", [])])[0]
+    converse(later(env, 120), [("居住证", ["【居住证申领】", "!超时"])], state=first.state)
+
+
+# --- voice, photos, places, other kinds ----------------------------------------------------------------------------
+
+def test_a_recognised_voice_message_is_answered_as_if_typed_and_echoed_first(env):
+    turns = converse(env, [
+        (voice("居住证在哪办"), ["您说的是：“居住证在哪办”", "【居住证申领】", "1楼 A区"]),
+        (voice("要带什么材料"), ["您说的是：“要带什么材料”", "需要带"]),
+    ])
+    assert turns[0].replies[0].startswith("您说的是：“居住证在哪办”\n")
+
+
+@pytest.mark.parametrize("recognised", [None, "", "  "])
+def test_a_voice_message_without_recognition_asks_politely_to_try_again_or_type(env, recognised):
+    converse(env, [(voice(recognised), ["没听清", "打字", "!您说的是"])])
+
+
+def test_a_photo_with_an_open_case_is_kept_against_the_case(knowledge, hall):
+    with_case = Env(now=NOW, consult=knowledge.consult, catalogue=knowledge.catalogue, hall=hall,
+                    open_case="BB-20240506-0001")
+    turns = converse(with_case, [("居住证", []), (photo("media-42"), ["照片已收到", "BB-20240506-0001"])])
+    (keep,) = turns[1].effects
+    assert isinstance(keep, KeepMedia) and keep.media_id == "media-42" and "居住证申领" in keep.note
+
+
+def test_a_photo_without_an_open_case_explains_what_to_do_and_keeps_nothing(env):
+    turn = converse(env, [(photo(), ["还没有办件", "预约", "转人工"])])[0]
+    assert turn.effects == ()
+
+
+def test_a_location_gets_the_hall_with_its_distance_address_hours_and_phone(env):
+    h = env.hall.hall
+    two_km_north = h.latitude + 2.0 / 111.195  # one degree of latitude is about 111.195 km
+    converse(env, [(location(two_km_north, h.longitude), ["约2.0公里", h.address, "周一至周五", h.phone])])
+
+
+def test_a_location_near_the_hall_is_given_in_metres(env):
+    h = env.hall.hall
+    converse(env, [(location(h.latitude + 0.3 / 111.195, h.longitude), ["约300米", "!公里"])])
+
+
+def test_a_location_far_away_suggests_calling_first(env):
+    converse(env, [(location(39.9042, 116.4074), ["公里", "先打电话"])])  # Beijing
+
+
+def test_a_hall_without_coordinates_gives_its_address(env):
+    from dataclasses import replace
+
+    from knowledge.model import HallData
+
+    bare = HallData(hall=replace(env.hall.hall, latitude=None, longitude=None), listing=env.hall.listing)
+    no_map = Env(now=NOW, consult=env.consult, catalogue=env.catalogue, hall=bare)
+    converse(no_map, [(location(23.1, 113.3), [bare.hall.address, "!公里", "!米（"])])
+
+
+@pytest.mark.parametrize("kind", ["video", "link", "file", "other", "shortvideo"])
+def test_videos_links_files_and_other_kinds_get_a_polite_fallback(env, kind):
+    converse(env, [(Inbound(user="o-citizen", kind=kind, media_id="x"), ["文字和语音", "帮助"])])
+
+
+# --- events --------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, key", [("subscribe", None), ("subscribe_scan", "123"), ("scan", "hall-door")])
+def test_following_or_scanning_the_code_gets_a_warm_welcome_with_the_menu(env, name, key):
+    converse(env, [(event(name, key), ["欢迎关注", "示例政务服务中心", "1. 办事咨询", "转人工", "发语音"])])
+
+
+def test_unfollowing_forgets_the_conversation_and_says_nothing(env):
+    first = converse(env, [("居住证", [])])[0]
+    turn = handle(first.state, event("unsubscribe"), env)
+    assert turn == Turn(state=None, replies=(), effects=(ForgetUser(),))
+
+
+@pytest.mark.parametrize("key, phrases", [
+    ("CONSULT", ["请直接打字或发语音", "身份证丢了怎么补办", "居住证要带什么材料"]),
+    ("BOOK", ["您想预约哪件事"]),
+    ("MATERIALS", ["哪件事的材料清单"]),
+    ("PROGRESS", ["查不到进度"]),
+    ("HUMAN", ["工作人员", "办公时间"]),
+    ("NO_SUCH_KEY", ["帮办小助手", "1. 办事咨询"]),
+    (None, ["帮办小助手"]),
+])
+def test_each_menu_button_does_what_it_says(env, key, phrases):
+    turn = converse(env, [(event("click", key), phrases)])[0]
+    assert (turn.effects != ()) == (key == "HUMAN")
+
+
+def test_the_booking_button_with_a_current_item_books_that_item(env):
+    converse(env, [("居住证", []), (event("click", "BOOK"), ["【居住证申领】", "020-83120101", "转人工"])])
+
+
+def test_the_human_button_escalates_with_the_item(env):
+    turns = converse(env, [("居住证要多久", []), (event("click", "HUMAN"), ["工作人员"])])
+    assert turns[1].effects == (Escalate("asked", RESIDENCE, env.catalogue.version, "居住证要多久"),)
+
+
+@pytest.mark.parametrize("name", ["view", "location", "templatesendjobfinish"])
+def test_events_that_need_no_answer_get_none_and_leave_the_conversation_alone(env, name):
+    first = converse(env, [("驾照", [])])[0]
+    turn = handle(first.state, event(name, "https://example.org"), env)
+    assert turn.replies == () and turn.effects == () and turn.state == first.state
+
+
+# --- whatever was stored -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stored", [
+    {"v": 99}, "not a dict", 42, [], {"v": 1}, {"v": 1, "updated": "yesterday"},
+    {"v": 1, "updated": "2024-05-06T09:59:00"},  # no time zone
+    {"v": 1, "updated": "2024-05-06T09:59:00+08:00", "item": 5, "choices": "abc", "misses": "x", "menu": "yes"},
+    {"v": 1, "updated": "2024-05-06T09:59:00+08:00", "item": "NO-SUCH-ITEM", "choices": ["NO-1", "NO-2"]},
+])
+@pytest.mark.parametrize("message", [said("2"), said("在哪办"), said("转人工"), voice("居住证"), photo(),
+                                     location(23.1, 113.3), event("click", "BOOK")])
+def test_a_garbage_state_is_a_new_conversation_never_a_crash(env, stored, message):
+    turn = handle(stored, message, env)
+    check(turn)
+    assert turn.replies and turn.state["v"] == STATE_VERSION
+    assert turn.state["item"] in (None, RESIDENCE)
+
+
+def test_an_empty_text_gets_the_help(env):
+    converse(env, [("   ", ["帮办小助手"])])
+
+
+def test_a_very_long_question_still_gets_replies_that_fit(env):
+    converse(env, [("我想问一下" + "居住证怎么办理需要什么材料" * 200, []), (voice("结婚登记" * 300), ["您说的是"])])
