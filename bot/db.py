@@ -22,7 +22,7 @@ def import_models() -> None:
 
 
 # Every module that defines models; add yours here.
-MODEL_MODULES: list[str] = []
+MODEL_MODULES: list[str] = ["bot.outbox"]
 
 
 def create_schema(engine: Engine) -> None:
