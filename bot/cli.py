@@ -4,6 +4,8 @@
     bangban ask "问题"                        print exactly what a citizen would read
     bangban match [--top K] [--json]          questions on stdin -> one JSON object per line
     bangban catalogue check PATH ...          check office guides, a 事项清单, contacts, a hall or lexicon folder
+    bangban worker [--once]                   deliver the outbox (customer-service messages) through WeChat
+    bangban wechat menu push [--file F] [--dry-run]   publish the custom menu (bot/data/menu.json)
 """
 from __future__ import annotations
 
@@ -96,6 +98,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from .worker import run_worker
+
+    return run_worker(Config.from_env(), once=args.once)
+
+
+def cmd_menu_push(args: argparse.Namespace) -> int:
+    from .menu import push_menu
+
+    return push_menu(Config.from_env(), args.file, dry_run=args.dry_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bangban", description="帮办代办 WeChat assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
     check = catalogue_sub.add_parser("check", help="check files and folders; prints every problem, exit 1 if any")
     check.add_argument("paths", nargs="+")
     check.set_defaults(func=cmd_check)
+
+    worker = sub.add_parser("worker", help="deliver the outbox through WeChat's customer-service message API")
+    worker.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    wechat = sub.add_parser("wechat", help="the public account on WeChat's side")
+    wechat_sub = wechat.add_subparsers(dest="wechat_command", required=True)
+    menu = wechat_sub.add_parser("menu", help="the custom menu")
+    menu_sub = menu.add_subparsers(dest="menu_command", required=True)
+    push = menu_sub.add_parser("push", help="check the menu file and publish it")
+    push.add_argument("--file", help="a menu file instead of the bundled bot/data/menu.json")
+    push.add_argument("--dry-run", action="store_true", help="only check the file and show the menu")
+    push.set_defaults(func=cmd_menu_push)
     return parser
 
 

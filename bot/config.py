@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 BUNDLED_HALL_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "hall"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 # Development WeChat credentials: used when none of WECHAT_TOKEN / WECHAT_APP_ID / WECHAT_APP_SECRET is set, so that
@@ -58,6 +59,8 @@ class Config:
     idle_minutes: int = 30  # a conversation idle this long restarts gently
     reply_budget_seconds: float = 4.0  # past this, answer "success" and deliver through the outbox
     simulator: bool = True  # /simulator; default: on only with the development credentials
+    wechat_api_base: str = DEFAULT_WECHAT_API_BASE  # WeChat's HTTP API; tests point it at a local fake
+    worker_poll_seconds: float = 2.0  # `bangban worker` looks for due outbox messages this often when idle
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Config":
@@ -85,6 +88,8 @@ class Config:
             idle_minutes=_idle_minutes(_get(environ, "BANGBAN_IDLE_MINUTES")),
             reply_budget_seconds=_reply_budget(_get(environ, "BANGBAN_REPLY_BUDGET_SECONDS")),
             simulator=_switch(environ, "BANGBAN_SIMULATOR", default=development),
+            wechat_api_base=_api_base(_get(environ, "WECHAT_API_BASE")),
+            worker_poll_seconds=_poll_seconds(_get(environ, "BANGBAN_WORKER_POLL_SECONDS")),
         )
 
     @property
@@ -250,3 +255,25 @@ def _switch(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} is {value!r}; expected one of {', '.join(_TRUE + _FALSE)}, or unset for the default")
+
+
+def _api_base(value: str) -> str:
+    if not value:
+        return DEFAULT_WECHAT_API_BASE
+    parts = urlsplit(value) if "://" in value else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"WECHAT_API_BASE is {value!r}; expected an http(s) address without a query, for "
+                          f"example {DEFAULT_WECHAT_API_BASE} (the default)")
+    return value.rstrip("/")
+
+
+def _poll_seconds(value: str) -> float:
+    if not value:
+        return 2.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0.1 <= seconds <= 300:
+        raise ConfigError(f"BANGBAN_WORKER_POLL_SECONDS is {value!r}; expected seconds from 0.1 to 300 (default 2)")
+    return seconds
