@@ -5,7 +5,7 @@ In this order:
 2. the numbered list just shown: "1", "２", "第二个", "二", or a choice's own name. Numbers always refer to the
    list in the last message: any other turn drops it;
 3. the other commands: 预约, 材料清单, 查进度, 详情, 谢谢 …;
-4. a follow-up about the item being discussed ("要带什么材料", "在哪办", "电话多少") that does not name another
+4. a follow-up about the item being discussed (or, right after numbered choices, about one of them: which?) ("要带什么材料", "在哪办", "电话多少") that does not name another
    item: that part of the guide, for that item;
 5. a fresh consultation: answer (remember the item), numbered choices (remember them), or decline.
 
@@ -73,7 +73,7 @@ def run_command(intent: str, state: State, env: "Env", budget: int, question: st
     if intent == THANKS:
         return Outcome(_next(state, item=state["item"]), [wording.THANKS])
     if intent in (BOOK, MATERIALS, DETAILS):
-        if item:
+        if item and not state["choices"]:  # numbered choices just shown: the citizen has moved on from the item
             return about_item(state, item.id, intent, env, budget)
         return ask_item(state, intent, env, budget)
     return Outcome(_next(state, menu=True), [wording.help_text(hall)])
@@ -141,6 +141,11 @@ def _named_choice(text: str, choices: list[str], env: "Env") -> str | None:
     return inside[0] if len(inside) == 1 else None
 
 
+def _names_an_item(consultation: "Consultation") -> bool:
+    decision = consultation.decision
+    return decision.kind == "clarify" or (decision.kind == "answer" and not decision.tentative)
+
+
 def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
     decision = consultation.decision
     current = env.catalogue.get(item_id)
@@ -184,6 +189,8 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     asked = text.strip()[:ASKED_CHARS]
     wanted = _field(consultation)
     item_id = state["item"]
+    if wanted and state["choices"] and not _names_an_item(consultation):
+        return ask_item({**state, "asked": asked}, wanted, env, budget)  # "在哪办" right after choices: which one?
     if item_id and wanted and not _names_another_item(consultation, item_id, env):
         outcome = about_item(state, item_id, wanted, env, budget)
         outcome.state["asked"] = asked

@@ -251,6 +251,26 @@ def test_booking_an_item_on_the_halls_list_gives_the_units_booking_phone_and_a_p
     ])
 
 
+def test_after_new_choices_the_material_list_is_for_one_of_them_not_the_earlier_item(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("驾照", ["请回复数字"]),
+        ("材料清单", ["您要看哪一项的材料清单？请回复数字", "1. 机动车驾驶证", "!居住证"]),
+        ("1", ["【机动车驾驶证", "材料清单，共"]),
+    ])
+    assert turns[3].state["item"] == turns[1].state["choices"][0]
+
+
+def test_a_field_question_right_after_choices_asks_which_choice_then_answers_that_field(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("驾照", ["请回复数字"]),
+        ("在哪办", ["请回复数字", "1. 机动车驾驶证", "!居住证"]),
+        ("第一个", ["【机动车驾驶证", "办理地点", "!需要带"]),
+    ])
+    assert turns[3].state["item"] == turns[1].state["choices"][0]
+
+
 def test_booking_without_an_item_asks_which_item_then_books_it(env):
     turns = converse(env, [
         ("我要预约", ["您想预约哪件事"]),
