@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, redact_url
+from .db import Schema
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,15 @@ def create_app(config: Config | None = None) -> Flask:
     logging.getLogger("bot").setLevel(config.log_level)
 
     app = Flask(__name__, instance_path=str(config.data_dir))
-    app.extensions["bangban"] = Services(config=config, engine=_engine(config), redis=_redis(config))
+    svc = Services(config=config, engine=_engine(config), redis=_redis(config))
+    app.extensions["bangban"] = svc
+    schema = Schema(svc.engine)
+    schema.try_create()  # a database down at start-up is reported by /health; writes try again
     app.add_url_rule("/health", view_func=health)
+
+    from .wechat import init_wechat  # here: it loads the knowledge base
+
+    init_wechat(app, svc, schema)
     return app
 
 

@@ -93,7 +93,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app()
     base = f"http://{args.host}:{args.port}"
-    print(f"bangban is running: {base}/health (health), {base}/wechat (WeChat endpoint, next release)", flush=True)
+    print(f"bangban is running: {base}/health (health), {base}/wechat (WeChat endpoint)", flush=True)
     run_simple(args.host, args.port, app, threaded=True)
     return 0
 

@@ -5,8 +5,15 @@ Until the case database brings Alembic migrations, `create_schema` creates missi
 """
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 class Base(DeclarativeBase):
@@ -22,7 +29,7 @@ def import_models() -> None:
 
 
 # Every module that defines models; add yours here.
-MODEL_MODULES: list[str] = ["bot.outbox"]
+MODEL_MODULES: list[str] = ["bot.outbox", "bot.escalations", "bot.media"]
 
 
 def create_schema(engine: Engine) -> None:
@@ -32,3 +39,42 @@ def create_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class Schema:
+    """Creates the schema once per process, tolerating a database that is down at start-up.
+
+    `try_create()` at app creation logs and carries on when the database does not answer (GET /health then says
+    so); `ensure()` before the first write retries and raises if it still fails. Two workers creating the tables
+    at the same moment can collide on PostgreSQL; the loser tries again and finds them there.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            for attempt in range(3):
+                try:
+                    create_schema(self.engine)
+                    break
+                except SQLAlchemyError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.2 * (attempt + 1))
+            self._ready = True
+
+    def try_create(self) -> bool:
+        try:
+            self.ensure()
+        except SQLAlchemyError as exc:
+            log.warning("database schema not created yet (%s); will try again before the first write",
+                        type(exc).__name__)
+            return False
+        return True

@@ -1,0 +1,63 @@
+"""The WeChat public-account endpoint `/wechat`.
+
+    protocol.py   signatures, decryption (current and previous EncodingAESKey), hostile-input checks, parsing a
+                  push into a dialogs `Inbound`, the retry key, the text reply
+    endpoint.py   the Flask side: verification, one push → claim → turn within the reply budget → reply
+    turn.py       one user turn under the user's lock, its effects in one transaction, the outbox handover
+
+`init_wechat(app, services)` is called by the app factory: it loads the knowledge base (once per process, shared
+by every app made in it), opens the conversation store and registers the route.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app, request
+
+from ..db import Schema, session_factory
+from ..store import open_store
+from .endpoint import Gateway
+from .protocol import Keys
+from .turn import TurnRunner
+
+if TYPE_CHECKING:
+    from ..app import Services
+    from ..knowledge_base import KnowledgeBase
+
+EXTENSION = "bangban.wechat"
+
+_knowledge_bases: dict[tuple[tuple[Path, ...], Path], "KnowledgeBase"] = {}
+_knowledge_lock = threading.Lock()
+
+
+def knowledge_base_for(config) -> "KnowledgeBase":
+    """The knowledge base of this configuration's catalogue and hall, loaded once per process."""
+    from ..knowledge_base import load_knowledge_base
+
+    key = (tuple(config.catalogue_paths), config.hall_dir)
+    with _knowledge_lock:
+        if key not in _knowledge_bases:
+            _knowledge_bases[key] = load_knowledge_base(config)
+        return _knowledge_bases[key]
+
+
+def init_wechat(app: Flask, services: "Services", schema: Schema) -> Gateway:
+    config = services.config
+    keys = Keys.of(config.wechat_token, config.wechat_app_id, config.wechat_encoding_aes_key,
+                   config.wechat_previous_encoding_aes_key)
+    store = open_store(services.redis, config.data_dir)
+    runner = TurnRunner(store, session_factory(services.engine), knowledge_base_for(config), config.idle_minutes,
+                        schema.ensure)
+    gateway = Gateway(keys, store, runner, config.reply_budget_seconds)
+    app.extensions[EXTENSION] = gateway
+    app.add_url_rule("/wechat", endpoint="wechat", view_func=wechat, methods=["GET", "POST"])
+    return gateway
+
+
+def wechat():
+    gateway: Gateway = current_app.extensions[EXTENSION]
+    if request.method == "GET":
+        return gateway.verify(request.args)
+    return gateway.receive(request)

@@ -1,0 +1,150 @@
+"""GET/POST /wechat: WeChat's server URL.
+
+GET answers the URL verification. POST takes one push (plain, compatible or safe mode), drops WeChat's retries
+(a retry gets the reply computed the first time), runs the turn and answers within the reply budget: the passive
+text reply (encrypted with the key the push came with), or "success" when there is nothing to say or the turn
+went over the budget (its replies then go out through the outbox).
+
+Nothing is processed and nothing personal is logged for a rejected push: 403 for a bad signature, AppID or key,
+400 for anything malformed, hostile or oversized; never a 5xx for what a client sent.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import TYPE_CHECKING, Mapping
+
+from flask import Request, Response
+
+from .protocol import (
+    MAX_BODY_BYTES, BadPush, Forbidden, Keys, Push, Rejected, check_plain_signature, decode_body, encrypt_reply,
+    parse_push, text_reply,
+)
+from .turn import TurnRunner, elapsed_ms, mask
+
+if TYPE_CHECKING:
+    from wechatpy.crypto import WeChatCrypto
+
+    from ..store import ConversationStore
+
+log = logging.getLogger(__name__)
+
+CLAIM_TTL_SECONDS = 300.0  # WeChat retries for about 15-20 s; a claim and its reply are kept well beyond
+POLL_SECONDS = 0.05  # how often a retry looks whether the first delivery has answered
+SUCCESS = "success"
+PENDING, RELEASED = object(), object()  # what a retry finds when it stops waiting for the first delivery
+
+
+class Gateway:
+    def __init__(self, keys: Keys, store: "ConversationStore", runner: TurnRunner, reply_budget_seconds: float):
+        self.keys = keys
+        self.store = store
+        self.runner = runner
+        self.budget = reply_budget_seconds
+
+    # ---- GET -------------------------------------------------------------------------------------------------
+
+    def verify(self, args: Mapping[str, str]) -> Response:
+        """URL verification: plain signature, echostr returned unchanged (also in safe mode, wechat.md A1)."""
+        try:
+            check_plain_signature(self.keys.token, args)
+        except Forbidden as rejected:
+            return self._rejected(rejected, "verification")
+        echostr = args.get("echostr")
+        if echostr is None:
+            return self._rejected(BadPush("verification without echostr"), "verification")
+        return Response(echostr, status=200, mimetype="text/plain")
+
+    # ---- POST ------------------------------------------------------------------------------------------------
+
+    def receive(self, request: Request) -> Response:
+        started = time.monotonic()
+        try:
+            push, crypto = self._open(request)
+        except Rejected as rejected:
+            return self._rejected(rejected, "push")
+        try:
+            reply = self._answer(push, started)
+        except Exception as exc:  # noqa: BLE001 - infrastructure down or a bug: WeChat will retry
+            log.error("wechat: %s from %s failed after %d ms (%s); claim released for the retry\n%s",
+                      push.inbound.kind, mask(push.inbound.user), elapsed_ms(started), type(exc).__name__,
+                      _frames(exc))
+            return Response("", status=503, mimetype="text/plain")
+        if reply is None:
+            return Response(SUCCESS, status=200, mimetype="text/plain")
+        body = text_reply(push.message, reply)
+        if crypto is not None:
+            body = encrypt_reply(crypto, body, request.args.get("nonce", ""))
+        return Response(body, status=200, content_type="application/xml; charset=utf-8")
+
+    def _open(self, request: Request) -> tuple[Push, "WeChatCrypto | None"]:
+        """Verify, decrypt and parse; raises Rejected."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise BadPush(f"body over {MAX_BODY_BYTES // 1024} KB")
+        args = request.args
+        mode = (args.get("encrypt_type") or "raw").lower()
+        if mode not in ("raw", "aes"):
+            raise BadPush("unknown encrypt_type")
+        if mode == "raw" or args.get("signature") is not None:
+            check_plain_signature(self.keys.token, args)  # safe mode carries it too; checked when present
+        text = decode_body(request.stream.read(MAX_BODY_BYTES + 1))
+        crypto = None
+        if mode == "aes":
+            text, crypto = self.keys.decrypt(text, args)
+        return parse_push(text), crypto
+
+    def _answer(self, push: Push, started: float) -> str | None:
+        """The passive reply for this push (None: "success"), computed once per claim key."""
+        deadline = started + self.budget
+        while True:
+            if self.store.claim(push.key, CLAIM_TTL_SECONDS):
+                return self._first_delivery(push, started, deadline)
+            found = self._first_answer(push.key, deadline)
+            if found is RELEASED and time.monotonic() < deadline:
+                continue  # the first delivery failed and let go: this retry handles the message
+            answered = found is not PENDING and found is not RELEASED
+            log.info("wechat: retry of a %s from %s answered %s", push.inbound.kind, mask(push.inbound.user),
+                     "as the first time" if answered else "success (first delivery still running)")
+            return found if answered else None
+
+    def _first_answer(self, key: str, deadline: float) -> object:
+        """Waits for the first delivery's answer: its reply text, None ("success"), PENDING or RELEASED."""
+        while True:
+            status = self.store.claim_status(key)
+            if status is None:
+                return RELEASED
+            if status.done:
+                return status.reply
+            if time.monotonic() >= deadline:
+                return PENDING
+            time.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0.001)))
+
+    def _first_delivery(self, push: Push, started: float, deadline: float) -> str | None:
+        job = self.runner.start(push.inbound, push.create_time, push.window)
+        try:
+            outcome = job.wait_for_reply(deadline - time.monotonic())
+        except BaseException:
+            self.store.release(push.key)
+            raise
+        who = mask(push.inbound.user)
+        if outcome is None:
+            self.store.remember_reply(push.key, None, CLAIM_TTL_SECONDS)
+            log.warning("wechat: %s from %s took over %.1f s: answered success, the reply goes through the outbox",
+                        push.inbound.kind, who, self.budget)
+            return None
+        self.store.remember_reply(push.key, outcome.passive, CLAIM_TTL_SECONDS)
+        log.info("wechat: %s from %s: %d repl%s, %d effect%s, %d ms", push.inbound.kind, who, outcome.replies,
+                 "y" if outcome.replies == 1 else "ies", outcome.effects, "" if outcome.effects == 1 else "s",
+                 elapsed_ms(started))
+        return outcome.passive
+
+    @staticmethod
+    def _rejected(rejected: Rejected, what: str) -> Response:
+        log.warning("wechat: %s rejected (%d): %s", what, rejected.status, rejected.reason)
+        return Response("", status=rejected.status, mimetype="text/plain")
+
+
+def _frames(exc: BaseException) -> str:
+    """Where it failed, without the exception's message (SQL errors quote their parameters: openid, text)."""
+    return "".join(traceback.format_tb(exc.__traceback__)).rstrip()
