@@ -264,6 +264,13 @@ def pending_for(session: Session, openid: str) -> list[OutboxMessage]:
         .order_by(OutboxMessage.id)))
 
 
+def undelivered(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """Messages that did not reach their user (undeliverable or failed), newest first, for staff to follow up."""
+    return list(session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status.in_((UNDELIVERABLE, FAILED)))
+        .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
 def mask_openid(openid: str) -> str:
     """A stable pseudonym for logs: the same user gives the same mask, the openid cannot be read back."""
     return "user:" + hashlib.sha256(openid.encode("utf-8")).hexdigest()[:10]

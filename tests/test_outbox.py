@@ -12,7 +12,8 @@ from sqlalchemy import create_engine, select, text
 
 from bot.db import Base, session_factory
 from bot.outbox import (FAILED, HELD, MAX_TEXT_BYTES, QUEUED, SENDING, SENT, UNDELIVERABLE, OutboxMessage, UserWindow,
-                        enqueue_text, mask_openid, note_user_message, pending_for, quota, split_text)
+                        enqueue_text, mask_openid, note_user_message, pending_for, quota, split_text,
+                        undelivered)
 from bot.wechat_api import WeChatAPI
 from bot.worker import BACKOFF, Worker
 from fake_wechat import FakeWeChat
@@ -200,6 +201,8 @@ def test_outside_any_window_is_undeliverable_at_once(sessions, worker, fake, clo
         message = _message(sessions, message_id)
         assert message.status == UNDELIVERABLE and message.attempts == 0
         assert "48 h" in message.last_error
+    with sessions() as session:
+        assert [m.id for m in undelivered(session)] == [late, never]  # what staff sees, newest first
     assert not fake.requests  # nothing was asked of WeChat
 
 
