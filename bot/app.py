@@ -42,6 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["bangban"] = svc
     schema = Schema(svc.engine)
     schema.try_create()  # a database down at start-up is reported by /health; writes try again
+    svc.engine.dispose()  # no pooled connection may cross a fork (gunicorn --preload): workers open their own
     app.add_url_rule("/health", view_func=health)
 
     from .wechat import init_wechat  # here: it loads the knowledge base

@@ -25,6 +25,7 @@ from dialogs import messages as m
 from dialogs.messages import Inbound
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_OPENID_LENGTH = 64  # an OpenID has 28 characters; the database keeps up to 64
 _DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 
 # Inbound kinds of the standard messages WeChat pushes (MsgType → kind)
@@ -174,9 +175,11 @@ def parse_push(xml: str) -> Push:
     except Exception:  # noqa: BLE001
         raise BadPush("wechatpy cannot parse the push") from None
     raw = fields  # as sent: wechatpy rewrites Event/EventKey of QR-code follows in its copy
-    user = _text(raw, "FromUserName")
+    user = (_text(raw, "FromUserName") or "").strip()
     if not user:
         raise BadPush("no FromUserName")
+    if len(user) > MAX_OPENID_LENGTH or not user.isprintable():
+        raise BadPush(f"FromUserName is not an OpenID (over {MAX_OPENID_LENGTH} characters or unprintable)")
     try:
         create_time = int(_text(raw, "CreateTime") or "")
     except ValueError:
