@@ -238,6 +238,34 @@ def test_a_burst_of_one_users_messages_is_handled_one_at_a_time(app, use):
     assert sorted(int(reply[1:reply.index("条")]) for reply in replies) == list(range(1, len(words) + 1))
 
 
+def test_a_burst_that_outlasts_the_budget_loses_nothing(tmp_path, use):
+    """Messages queued behind the user's lock past the budget answer success; their replies go to the outbox."""
+    app = new_app(tmp_path, BANGBAN_REPLY_BUDGET_SECONDS="0.2")
+    use(Dialogue(delay=0.1))
+    user = random_user()
+    words = [f"消息{i}" for i in range(6)]
+    answers = []
+
+    def send(word):
+        answers.append(WeChat(app.test_client()).post(text(user, word)))
+
+    threads = [threading.Thread(target=send, args=(word,)) for word in words]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    deadline = time.monotonic() + 10
+    while (state_of(app, user) or {}).get("count") != len(words) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+
+    passive = [reply for reply in (WeChat(None).reply_text(answer) for answer in answers) if reply is not None]
+    late = [row.payload for row in rows(app, OutboxMessage, openid=user)]
+    assert passive and late, "some answered in time, some late"
+    assert sorted(int(reply[1:reply.index("条")]) for reply in passive + late) == list(range(1, len(words) + 1))
+    assert sorted(state_of(app, user)["seen"]) == sorted(words)
+
+
 def test_two_users_are_not_held_up_by_each_other(app, use):
     use(Dialogue(delay=0.3))
     started = time.monotonic()
