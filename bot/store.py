@@ -6,7 +6,7 @@ One small interface, two implementations:
   `SET NX PX` with a random token, released by a Lua compare-and-delete so that a worker never frees a lock that
   expired and was taken by another.
 - `EmbeddedStore` (no REDIS_URL): an SQLite file under the data directory, so state survives a restart of
-  `bangban serve`; thread-safe (one connection per thread, WAL). Claims are atomic across processes too (one SQL
+  `bangban serve`; thread-safe (a small pool of connections, WAL). Claims are atomic across processes too (one SQL
   upsert), but the per-user lock is a `threading.Lock`, i.e. it holds within ONE process: run several workers only
   with REDIS_URL.
 
