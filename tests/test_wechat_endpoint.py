@@ -10,9 +10,9 @@ import xmltodict
 
 import dialogs.engine
 from dialogs.engine import Turn
-from wechat_builders import (
-    AES_KEY, OLD_AES_KEY, WeChat, event, new_app, next_msg_id, push_xml, random_user, sha1_signature, text,
-)
+from bot.wechat.protocol import signature as sha1_signature
+from bot.wechat.pushes import event, next_msg_id, push_xml, text
+from wechat_builders import AES_KEY, OLD_AES_KEY, WeChat, new_app, random_user
 
 # A copy of ../shared/data/wechat/messages (official and library samples of every type; sources and licences there)
 SAMPLES = sorted((Path(__file__).parent / "fixtures" / "wechat_messages").glob("*.xml"))

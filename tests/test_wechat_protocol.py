@@ -9,7 +9,7 @@ from bot.wechat import protocol
 from bot.wechat.protocol import BadPush, Forbidden, Keys, check_plain_signature, parse_push, signature
 from dialogs import messages as m
 from dialogs.messages import Inbound
-from wechat_builders import event, message, push_xml, text
+from bot.wechat.pushes import event, message, push_xml, text
 
 SAMPLE_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 

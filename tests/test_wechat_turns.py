@@ -15,7 +15,8 @@ from bot.media import KeptMedia
 from bot.outbox import OutboxMessage, UserWindow
 from dialogs.effects import Escalate, ForgetUser, KeepMedia
 from dialogs.engine import Turn
-from wechat_builders import WeChat, event, gateway_of, new_app, next_msg_id, push_xml, random_user, text
+from bot.wechat.pushes import event, next_msg_id, push_xml, text
+from wechat_builders import WeChat, gateway_of, new_app, random_user
 
 
 def engine_of(app):
