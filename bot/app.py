@@ -48,6 +48,10 @@ def create_app(config: Config | None = None) -> Flask:
     from .wechat import init_wechat  # here: it loads the knowledge base
 
     init_wechat(app, svc, schema)
+    if config.simulator:  # otherwise /simulator does not exist: 404
+        from .simulator import init_simulator
+
+        init_simulator(app, svc)
     return app
 
 

@@ -1,6 +1,7 @@
 """The `bangban` command line for operators and for measuring.
 
-    bangban serve [--host H] [--port P]       run the assistant on this machine
+    bangban serve [--host H] [--port P]       run the assistant on this machine (with the simulator)
+    bangban chat [--user ID] [--url URL]      talk to it as a WeChat user would, in the terminal
     bangban ask "问题"                        print exactly what a citizen would read
     bangban match [--top K] [--json]          questions on stdin -> one JSON object per line
     bangban catalogue check PATH ...          check office guides, a 事项清单, contacts, a hall or lexicon folder
@@ -87,15 +88,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from werkzeug.serving import run_simple
+    from .serve import serve
 
-    from .app import create_app
+    return serve(Config.from_env(), args.host, args.port, worker=not args.no_worker)
 
-    app = create_app()
-    base = f"http://{args.host}:{args.port}"
-    print(f"bangban is running: {base}/health (health), {base}/wechat (WeChat endpoint)", flush=True)
-    run_simple(args.host, args.port, app, threaded=True)
-    return 0
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .chat import run_chat
+
+    return run_chat(Config.from_env(), user=args.user, url=args.url)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -117,7 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the assistant on this machine (SQLite, no Redis needed)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not deliver the outbox in this process (run `bangban worker` instead)")
     serve.set_defaults(func=cmd_serve)
+
+    chat = sub.add_parser("chat", help="talk to the assistant as a WeChat user, in the terminal (the simulator)")
+    chat.add_argument("--user", help="the simulated OpenID, sim-… (default: a new one)")
+    chat.add_argument("--url", help="a running server, e.g. http://127.0.0.1:5000 (default: in this process)")
+    chat.set_defaults(func=cmd_chat)
 
     ask = sub.add_parser("ask", help="print exactly what a citizen would read for a question")
     ask.add_argument("question", nargs="+")

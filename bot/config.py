@@ -20,6 +20,8 @@ BUNDLED_HALL_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "data"
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_WECHAT_API_BASE = "https://api.weixin.qq.com"
+DEFAULT_SERVE_URL = "http://127.0.0.1:5000"  # where `bangban serve` listens unless told otherwise
+SIMULATOR_API_PATH = "/simulator/api"  # the simulator's fake of WeChat's HTTP API, inside the app
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 # Development WeChat credentials: used when none of WECHAT_TOKEN / WECHAT_APP_ID / WECHAT_APP_SECRET is set, so that
@@ -60,6 +62,9 @@ class Config:
     reply_budget_seconds: float = 4.0  # past this, answer "success" and deliver through the outbox
     simulator: bool = True  # /simulator; default: on only with the development credentials
     wechat_api_base: str = DEFAULT_WECHAT_API_BASE  # WeChat's HTTP API; tests point it at a local fake
+    # WECHAT_API_BASE unset, development credentials, simulator on: customer-service messages go to the app's own
+    # fake of WeChat's API (SIMULATOR_API_PATH), so that the simulator shows them. See api_base().
+    simulated_wechat_api: bool = False
     worker_poll_seconds: float = 2.0  # `bangban worker` looks for due outbox messages this often when idle
 
     @classmethod
@@ -73,6 +78,8 @@ class Config:
             raise ConfigError("WECHAT_PREVIOUS_ENCODING_AES_KEY is set but WECHAT_ENCODING_AES_KEY is not; expected the "
                               "current key in WECHAT_ENCODING_AES_KEY and the one it replaces in the previous-key variable")
         development = (token, app_id, secret) == (DEV_WECHAT_TOKEN, DEV_WECHAT_APP_ID, DEV_WECHAT_APP_SECRET)
+        simulator = _switch(environ, "BANGBAN_SIMULATOR", default=development)
+        api_base = _get(environ, "WECHAT_API_BASE")
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -87,8 +94,9 @@ class Config:
             wechat_previous_encoding_aes_key=previous_aes_key if previous_aes_key != aes_key else None,
             idle_minutes=_idle_minutes(_get(environ, "BANGBAN_IDLE_MINUTES")),
             reply_budget_seconds=_reply_budget(_get(environ, "BANGBAN_REPLY_BUDGET_SECONDS")),
-            simulator=_switch(environ, "BANGBAN_SIMULATOR", default=development),
-            wechat_api_base=_api_base(_get(environ, "WECHAT_API_BASE")),
+            simulator=simulator,
+            wechat_api_base=_api_base(api_base),
+            simulated_wechat_api=development and simulator and not api_base,
             worker_poll_seconds=_poll_seconds(_get(environ, "BANGBAN_WORKER_POLL_SECONDS")),
         )
 
@@ -97,6 +105,14 @@ class Config:
         """True when the WeChat token, AppID and secret are the built-in development ones (no real account)."""
         return (self.wechat_token, self.wechat_app_id, self.wechat_app_secret) == (
             DEV_WECHAT_TOKEN, DEV_WECHAT_APP_ID, DEV_WECHAT_APP_SECRET)
+
+    def api_base(self, server_url: str | None = None) -> str:
+        """Where the WeChat HTTP API is for this configuration: WECHAT_API_BASE, or WeChat's own; with the
+        development credentials and the simulator on, the simulator's fake inside the app that runs at
+        `server_url` (default: where `bangban serve` listens by default)."""
+        if self.simulated_wechat_api:
+            return (server_url or DEFAULT_SERVE_URL).rstrip("/") + SIMULATOR_API_PATH
+        return self.wechat_api_base
 
     @property
     def safe_mode(self) -> bool:

@@ -149,8 +149,11 @@ class WeChatAPI:
         self.token_fetches = 0  # how many times this instance asked WeChat for a token
 
     @classmethod
-    def from_config(cls, config, redis=None) -> "WeChatAPI":
-        return cls(config.wechat_app_id, config.wechat_app_secret, base_url=config.wechat_api_base, redis=redis)
+    def from_config(cls, config, redis=None, server_url: str | None = None) -> "WeChatAPI":
+        """The API of this configuration (`config.api_base(server_url)`: with the development credentials, the
+        simulator's fake in the app at `server_url`)."""
+        return cls(config.wechat_app_id, config.wechat_app_secret, base_url=config.api_base(server_url),
+                   redis=redis)
 
     def __repr__(self) -> str:
         return f"<WeChatAPI {self.app_id} {self.base_url}>"
