@@ -42,7 +42,6 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["bangban"] = svc
     schema = Schema(svc.engine)
     schema.try_create()  # a database down at start-up is reported by /health; writes try again
-    svc.engine.dispose()  # no pooled connection may cross a fork (gunicorn --preload): workers open their own
     app.add_url_rule("/health", view_func=health)
 
     from .wechat import init_wechat  # here: it loads the knowledge base
@@ -52,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
         from .simulator import init_simulator
 
         init_simulator(app, svc)
+    svc.engine.dispose()  # no pooled connection may cross a fork (gunicorn --preload): workers open their own
     return app
 
 

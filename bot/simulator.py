@@ -122,8 +122,8 @@ class Action:
         return self
 
     def shown(self) -> str:
-        """How the page and the terminal show what the user did."""
-        return {"text": self.text, "click": f"[点击菜单] {self.key}", "view": f"[打开链接] {self.key}",
+        """What the user did, in a few words (Exchange.shown)."""
+        return {"text": self.text, "click": f"[点击菜单] {self.label or self.key}", "view": f"[打开链接] {self.key}",
                 "location": f"[位置] {self.label or '服务大厅附近'}", "image": "[图片]", "subscribe": "[关注公众号]",
                 "unsubscribe": "[取消关注]"}[self.kind]
 

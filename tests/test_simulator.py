@@ -61,6 +61,15 @@ def test_the_simulator_is_not_there_with_real_credentials_or_when_switched_off(t
     assert client.get("/health").status_code == 200
 
 
+def test_with_the_simulator_the_new_app_still_holds_no_pooled_connection(tmp_path):
+    """Nothing pooled may cross a fork (gunicorn --preload): the simulator's table is made before the engine is
+    disposed."""
+    app = new_app(tmp_path)
+
+    assert app.extensions["bangban"].engine.pool.checkedin() == 0
+    assert app.test_client().get("/simulator/inbox?user=sim-pool").status_code == 200
+
+
 def test_real_credentials_may_switch_the_simulator_on(tmp_path):
     client = new_app(tmp_path, BANGBAN_SIMULATOR="on", **REAL).test_client()
 
@@ -328,7 +337,7 @@ def test_bangban_serve_needs_no_configuration_and_prints_its_addresses(tmp_path)
         assert "Stop with Ctrl+C" in out, (out, process.poll())
         base = re.search(r"WeChat endpoint:\s+(http://127\.0\.0\.1:\d+)/wechat", out).group(1)
         assert f"simulator:        {base}/simulator" in out and f"health:           {base}/health" in out
-        assert f"outbox worker:    in this process" in out and f"{base}/simulator/api" in out
+        assert "outbox worker:    in this process" in out and f"{base}/simulator/api" in out
         assert requests.get(f"{base}/health", timeout=10).json()["status"] == "ok"
         assert "转人工" in requests.get(f"{base}/simulator", timeout=10).text
         data = requests.post(f"{base}/simulator/send", json={"user": "sim-serve1", "type": "text", "text": QUESTION},

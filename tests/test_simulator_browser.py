@@ -5,7 +5,7 @@ outbox worker in another thread sending to the simulator's fake WeChat API, on a
 
 Without chromium or playwright the tests are skipped on a laptop (`apt-get install chromium` and
 `pip install -e '.[test]'` to run them) and FAIL in CI (BANGBAN_CI=1), which must not go green by skipping them.
-Playwright is never asked to download a browser.
+Playwright is never asked to download a browser; BANGBAN_CHROMIUM names another chromium binary.
 """
 from __future__ import annotations
 

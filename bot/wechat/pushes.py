@@ -80,7 +80,7 @@ def message(user: str, msg_type: str, **fields) -> str:
 
 
 def image(user: str, media_id: str, pic_url: str = "") -> str:
-    return message(user, "image", PicUrl=pic_url or f"http://mmbiz.qpic.cn/simulated/{media_id}/0",
+    return message(user, "image", PicUrl=pic_url or f"https://example.invalid/simulated/{media_id}.jpg",
                    MediaId=media_id)
 
 
