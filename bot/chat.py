@@ -25,6 +25,7 @@ from .simulator import Action, BadAction, Exchange, Simulator, check_user, hall_
 
 COMMANDS = ("/关注  /取消关注  /菜单 KEY（如 /菜单 转人工）  /位置 [纬度 经度]  /图片  /帮助  /退出")
 QUIT, HELP = "quit", "help"
+PROMPT = "> "
 POLL_SECONDS = 2.0
 WAIT_AT_END_SECONDS = 15.0
 
@@ -79,7 +80,8 @@ def parse_line(line: str, menu: dict[str, Action]) -> Action | str | None:
 
 
 class Chat:
-    def __init__(self, simulator: Simulator, user: str, out: TextIO, inbox: bool = True) -> None:
+    def __init__(self, simulator: Simulator, user: str, out: TextIO, inbox: bool = True,
+                 prompt: str = "") -> None:
         self.simulator = simulator
         self.user = user
         self.out = out
@@ -89,6 +91,8 @@ class Chat:
         self.awaiting = False  # a push was answered "success": its reply, if any, comes through the outbox
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._inbox_failed = False
+        self.prompt = prompt  # shown again after a message printed while the person is typing
 
     def say(self, text: str) -> None:
         with self._lock:
@@ -107,27 +111,34 @@ class Chat:
             self.say("（公众号没有立即回复；如有答复，会以客服消息送达）")
         return exchange
 
-    def drain(self) -> int:
-        """Prints customer-service messages that arrived; returns how many."""
+    def drain(self, background: bool = False) -> int:
+        """Prints customer-service messages that arrived; returns how many. `background`: printed while the
+        person may be typing at the prompt (which is then shown again)."""
         if not self.inbox:
             return 0
         with self._lock:
             try:
                 messages, pending = self.simulator.inbox(self.user, self.after)
-            except Exception as exc:  # noqa: BLE001 - the server went away: say so once in a while, go on
-                print(f"（读取客服消息失败：{type(exc).__name__}）", file=self.out, flush=True)
+            except Exception as exc:  # noqa: BLE001 - the server went away: say so once, go on
+                if not self._inbox_failed:
+                    print(f"（读取客服消息失败：{type(exc).__name__}）", file=self.out, flush=True)
+                self._inbox_failed = True
                 return 0
+            self._inbox_failed = False
             self.pending = pending
             for message in messages:
-                print(f"公众号（客服消息）：{message['text']}", file=self.out, flush=True)
+                lead = "\r" if background and self.prompt else ""
+                print(f"{lead}公众号（客服消息）：{message['text']}", file=self.out, flush=True)
                 self.after = max(self.after, int(message["id"]))
                 self.awaiting = False
+            if messages and background and self.prompt:
+                print(self.prompt, end="", file=self.out, flush=True)
             return len(messages)
 
     def poll_in_background(self) -> threading.Thread:
         def loop() -> None:
             while not self._stop.wait(POLL_SECONDS):
-                self.drain()
+                self.drain(background=True)
 
         thread = threading.Thread(target=loop, name="bangban-chat-inbox", daemon=True)
         thread.start()
@@ -186,7 +197,7 @@ def run_chat(config, user: str | None = None, url: str | None = None, stdin: Tex
             server = LocalServer(app).start()
             outbox = OutboxThread(app, server.url).start()
     simulator = Simulator(pusher, transport, hall_position(config.hall_dir))
-    chat = Chat(simulator, user, out, inbox=has_inbox)
+    chat = Chat(simulator, user, out, inbox=has_inbox, prompt=PROMPT if interactive else "")
     menu = menu_keys()
     print(f"bangban chat：模拟微信用户 {user}，消息{'加密（安全模式）' if pusher.aes_key else '明文'}发往 {where}",
           file=out, flush=True)
@@ -199,7 +210,8 @@ def run_chat(config, user: str | None = None, url: str | None = None, stdin: Tex
         while True:
             line = _read(stdin, out, interactive)
             if line is None:
-                chat.wait_for_outbox(wait_seconds)
+                if not interactive:  # a script: what it asked for may still be on its way
+                    chat.wait_for_outbox(wait_seconds)
                 break
             if not interactive and line.strip():
                 chat.say(f"> {line}")  # so that a transcript read from a file shows what was sent
@@ -237,7 +249,7 @@ def _read(stdin: TextIO, out: TextIO, interactive: bool) -> str | None:
     """The next line without its line end; None at the end of input."""
     if interactive:
         try:
-            return input("> ")
+            return input(PROMPT)
         except EOFError:
             print(file=out)
             return None
