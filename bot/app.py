@@ -94,7 +94,9 @@ def check_redis(client: redis.Redis, url: str) -> str:
 
 def _engine(config: Config) -> Engine:
     connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if config.database_url.startswith("postgresql") else {}
-    return create_engine(config.database_url, pool_pre_ping=True, connect_args=connect_args)
+    # No pre-ping on every checkout (a round trip per message); connections are recycled instead, and a turn that
+    # meets a dropped connection fails with 503, which WeChat retries.
+    return create_engine(config.database_url, pool_recycle=1800, connect_args=connect_args)
 
 
 def _redis(config: Config) -> redis.Redis | None:
