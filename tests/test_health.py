@@ -95,3 +95,15 @@ def test_defaults_need_no_environment(tmp_path, monkeypatch):
     assert config.catalogue_paths == ()
     assert config.log_level == "INFO"
     assert not config.data_dir.exists(), "the data directory is created on demand, not by reading the config"
+
+
+def test_the_assistants_log_lines_reach_stderr_without_a_host_logging_setup(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import logging; from bot.app import create_app; from bot.config import Config;"
+            f"create_app(Config.from_env({{'BANGBAN_DATA_DIR': {str(tmp_path)!r}}}));"
+            "logging.getLogger('bot.wechat').info('a line for the operator')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "a line for the operator" in result.stderr
