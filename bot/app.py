@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, redact_url
+from .logs import configure_logging
 from .db import Schema
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class Services:
 def create_app(config: Config | None = None) -> Flask:
     config = config if config is not None else Config.from_env()
     config.ensure_data_dir()
-    _configure_logging(config.log_level)
+    configure_logging(config.log_level)
 
     app = Flask(__name__, instance_path=str(config.data_dir))
     svc = Services(config=config, engine=_engine(config), redis=_redis(config))
@@ -90,17 +91,6 @@ def check_redis(client: redis.Redis, url: str) -> str:
         log.warning("health: redis %s does not answer: %s", redact_url(url), reason)
         return f"error: {reason}"
     return "ok"
-
-
-def _configure_logging(level: str) -> None:
-    """The assistant's log lines (openids masked, no message content) go to stderr at LOG_LEVEL, also under
-    gunicorn, which configures only its own loggers. A handler the host already installed is left alone."""
-    logger = logging.getLogger("bot")
-    logger.setLevel(level)
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(process)d] %(message)s"))
-        logger.addHandler(handler)
 
 
 def _engine(config: Config) -> Engine:

@@ -164,7 +164,8 @@ def push_menu(config, path: Path | str | None = None, dry_run: bool = False) -> 
 
     from .config import DEFAULT_WECHAT_API_BASE
     from .wechat_api import WeChatAPI, WeChatAPIError, WeChatUnavailable
-    from .worker import configure_logging, connect_redis
+    from .logs import configure_logging
+    from .worker import connect_redis
 
     path = Path(path) if path else MENU_PATH
     try:

@@ -106,7 +106,7 @@ def serve(config: "Config", host: str, port: int, worker: bool = True) -> int:
 
     from .app import create_app
     from .config import redact_url
-    from .worker import configure_logging
+    from .logs import configure_logging
 
     configure_logging(config.log_level)
     logging.getLogger("werkzeug").addFilter(_QuietPolling())

@@ -297,6 +297,7 @@ def run_worker(config, once: bool = False) -> int:
 
     from .config import redact_url
     from .db import create_schema, session_factory
+    from .logs import configure_logging
     from .wechat_api import WeChatAPI
 
     configure_logging(config.log_level)
@@ -346,10 +347,3 @@ def connect_redis(config):
     import redis
 
     return redis.Redis.from_url(config.redis_url, socket_connect_timeout=5, socket_timeout=5)
-
-
-def configure_logging(level: str) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bot").setLevel(level)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)  # its DEBUG lines quote URLs with the access token
