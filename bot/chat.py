@@ -16,6 +16,8 @@ still in the outbox.
 """
 from __future__ import annotations
 
+import os
+
 import sys
 import threading
 import time
@@ -190,6 +192,8 @@ def run_chat(config, user: str | None = None, url: str | None = None, stdin: Tex
 
         print("正在加载知识库……", file=out, flush=True)
         app = create_app(config)
+        if not os.environ.get("LOG_LEVEL"):
+            logging.getLogger("bot").setLevel(logging.WARNING)  # no log lines between the messages
         transport = WSGITransport(app)
         where = "/wechat（本进程内）"
         has_inbox = config.simulator

@@ -38,7 +38,7 @@ VARIANT = 0.93  # 注销, 迁出, 换领 ... variants, when the question names n
 SIDE_ACTIONS = frozenset({"查询", "预约"})
 # A generic item (办理往来港澳通行证, no action in its name) covers these steps of a document's life, in part.
 LIFECYCLE_ACTIONS = frozenset({"首次申领", "换领", "补领", "延续"})
-GENERIC_ITEM_CREDIT = 0.6
+GENERIC_ITEM_CREDIT = 0.75
 DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认定", "报名", "申报", "确认", "备案"})
 CANDIDATES = 80
 TYPO_SIMILARITY = 80  # rapidfuzz partial_ratio of a core word against the item name

@@ -26,9 +26,9 @@ def run(argv, capsys, monkeypatch, stdin=""):
 def test_match_prints_one_json_object_per_question_with_at_least_k_hits(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("BANGBAN_DATA_DIR", str(tmp_path))
     code, out, _ = run(["match", "--top", "4", "--json"], capsys, monkeypatch,
-                       stdin="结婚登记要带什么\n\n你会唱歌吗\n駕駛證增駕\n")
+                       stdin="结婚登记要带什么\n\n你会唱歌吗\n駕駛證增駕\n护照过期了怎么换\n")
     rows = [json.loads(line) for line in out.splitlines()]
-    assert code == 0 and [r["q"] for r in rows] == ["结婚登记要带什么", "你会唱歌吗", "駕駛證增駕"]
+    assert code == 0 and [r["q"] for r in rows] == ["结婚登记要带什么", "你会唱歌吗", "駕駛證增駕", "护照过期了怎么换"]
     first = rows[0]
     assert first["decision"] == "answer" and "结婚登记" in first["hits"][0]["name"]
     assert len(first["hits"]) == 4
@@ -36,6 +36,8 @@ def test_match_prints_one_json_object_per_question_with_at_least_k_hits(capsys, 
     assert set(first["hits"][0]) == {"id", "name", "score"}
     assert rows[1]["decision"] == "decline"
     assert rows[2]["hits"][0]["name"] == "机动车驾驶证增加准驾车型"
+    renew = rows[3]  # the service that issues passports, not a progress query or a decline
+    assert renew["decision"] != "decline" and renew["hits"][0]["name"] == "办理及加注普通护照"
 
 
 def test_ask_prints_what_the_citizen_reads_within_one_message(tmp_path):
