@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from dialogs.effects import Escalate
 
 from .db import Base
-from .outbox import UTCDateTime, utcnow
+from .db import UTCDateTime, utcnow
 
 WAITING = "waiting"
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from dialogs.effects import KeepMedia
 
 from .db import Base
-from .outbox import UTCDateTime, utcnow
+from .db import UTCDateTime, utcnow
 
 
 class KeptMedia(Base):

@@ -27,12 +27,12 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, TypeDecorator, select, update
+from sqlalchemy import Index, Integer, String, Text, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db import Base
+from .db import Base, UTCDateTime, utcnow
 
 MAX_TEXT_BYTES = 2048  # one customer-service text message, in UTF-8 bytes (wechat.md A5)
 MESSAGE_WINDOW = timedelta(hours=48)
@@ -49,30 +49,6 @@ USER_KINDS = ("message", "event")
 MAX_OPENID_LENGTH = 64
 MAX_REASON_LENGTH = 32
 MAX_ERROR_LENGTH = 300
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timezone-aware UTC datetime on every database (SQLite keeps naive UTC, PostgreSQL timestamptz)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: pass a timezone-aware datetime (UTC)")
-        value = value.astimezone(timezone.utc)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 class OutboxMessage(Base):

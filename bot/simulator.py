@@ -44,7 +44,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, session_factory
-from .outbox import PENDING, OutboxMessage, UTCDateTime, utcnow
+from .db import UTCDateTime, utcnow
+from .outbox import PENDING, OutboxMessage
 from .wechat import pushes
 from .wechat.pushes import Pusher, ReplyError, reply_content
 
