@@ -12,16 +12,16 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 from flask import Flask, current_app, jsonify
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .config import Config, redact_url
+from .connections import connect_database, connect_redis
 from .logs import configure_logging
 from .db import Schema
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def create_app(config: Config | None = None) -> Flask:
     configure_logging(config.log_level)
 
     app = Flask(__name__, instance_path=str(config.data_dir))
-    svc = Services(config=config, engine=_engine(config), redis=_redis(config))
+    svc = Services(config=config, engine=connect_database(config), redis=connect_redis(config))
     app.extensions["bangban"] = svc
     schema = Schema(svc.engine)
     schema.try_create()  # a database down at start-up is reported by /health; writes try again
@@ -91,21 +91,6 @@ def check_redis(client: redis.Redis, url: str) -> str:
         log.warning("health: redis %s does not answer: %s", redact_url(url), reason)
         return f"error: {reason}"
     return "ok"
-
-
-def _engine(config: Config) -> Engine:
-    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if config.database_url.startswith("postgresql") else {}
-    # No pre-ping on every checkout (a round trip per message); connections are recycled instead, and a turn that
-    # meets a dropped connection fails with 503, which WeChat retries.
-    return create_engine(config.database_url, pool_recycle=1800, connect_args=connect_args)
-
-
-def _redis(config: Config) -> redis.Redis | None:
-    if config.redis_url is None:
-        return None
-    return redis.Redis.from_url(
-        config.redis_url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=CONNECT_TIMEOUT_SECONDS
-    )
 
 
 def _reason(exc: BaseException, url: str) -> str:

@@ -334,16 +334,14 @@ def run_worker(config, once: bool = False) -> int:
 
 
 def connect_database(config):
-    from sqlalchemy import create_engine
+    """The worker's database: pre-pinged, since it may sit idle between messages."""
+    from .connections import connect_database as connect
 
-    connect_args = {"connect_timeout": 5} if config.database_url.startswith("postgresql") else {}
-    return create_engine(config.database_url, pool_pre_ping=True, connect_args=connect_args)
+    return connect(config, pre_ping=True, timeout=5)
 
 
 def connect_redis(config):
     """A Redis client for the shared access token, or None in embedded mode (the token stays in this process)."""
-    if config.redis_url is None:
-        return None
-    import redis
+    from .connections import connect_redis as connect
 
-    return redis.Redis.from_url(config.redis_url, socket_connect_timeout=5, socket_timeout=5)
+    return connect(config, timeout=5)
