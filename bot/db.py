@@ -30,7 +30,7 @@ def import_models() -> None:
 
 
 # Every module that defines models; add yours here.
-MODEL_MODULES: list[str] = ["bot.outbox", "bot.escalations", "bot.media"]
+MODEL_MODULES: list[str] = ["bot.outbox", "bot.escalations", "bot.media", "bot.cases.models"]
 
 
 def create_schema(engine: Engine) -> None:

@@ -22,6 +22,7 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterable, Sequence
@@ -29,7 +30,7 @@ from typing import Iterable, Sequence
 from rapidfuzz import fuzz, process
 
 from .catalogue import bundled_paths, check_files, read_items
-from .model import SERVICE_FORMS, Catalogue, Hall, HallData, Item, ListingEntry, UnitContact
+from .model import SERVICE_FORMS, Catalogue, Hall, HallData, Item, ListingEntry, Schedule, UnitContact
 from .problems import DataError, Problem
 
 BUNDLED_HALL_DIR = Path(__file__).parent / "data" / "hall"
@@ -51,7 +52,11 @@ UNIT_OPTIONAL_COLUMNS = (U_ADDRESS, U_HOURS)
 
 # --- hall.toml ----------------------------------------------------------------------------------------------------
 _HALL_TEXT_KEYS = ("name", "address", "hours", "phone")
-_HALL_KEYS = (*_HALL_TEXT_KEYS, "latitude", "longitude", "demo")
+_HALL_KEYS = (*_HALL_TEXT_KEYS, "latitude", "longitude", "demo", "schedule")
+_SCHEDULE_NUMBERS = {"slot_minutes": (5, 240), "slot_capacity": (1, 1000), "booking_days": (1, 60),
+                     "handoff_wait_minutes": (1, 24 * 60)}
+_SCHEDULE_KEYS = ("periods", *_SCHEDULE_NUMBERS, "extra_holidays", "extra_workdays")
+_PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 # what operators write in 办理形式 -> the form in SERVICE_FORMS
 _FORM_WORDS = {
@@ -605,7 +610,61 @@ def _check_hall_file(path: Path) -> tuple[dict[str, object] | None, list[Problem
         problem("demo", "should be true or false (without quotes)")
     else:
         values["demo"] = demo
+    schedule = data.get("schedule")
+    if schedule is not None:
+        if not isinstance(schedule, dict):
+            problem("schedule", "should be a table: [schedule] with periods, slot_minutes …")
+        else:
+            values["schedule"] = _check_schedule(schedule, problem)
     return (values if not problems else None), problems
+
+
+def _check_schedule(data: dict, problem) -> Schedule:
+    """The [schedule] table; `problem(key, message)` records what is wrong (the key's line is found by name)."""
+    values: dict[str, object] = {}
+    for key in data:
+        if key not in _SCHEDULE_KEYS:
+            problem(key, f"unknown key in [schedule]; the keys are: {', '.join(_SCHEDULE_KEYS)}")
+    if "periods" in data:
+        periods = _periods(data["periods"])
+        if periods is None:
+            problem("periods", 'should be a list of working periods in time order, e.g. ["09:00-12:00", "13:00-17:00"]')
+        else:
+            values["periods"] = periods
+    for key, (low, high) in _SCHEDULE_NUMBERS.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problem(key, f"should be a whole number from {low} to {high}")
+        else:
+            values[key] = value
+    for key in ("extra_holidays", "extra_workdays"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(d, date) and not isinstance(d, datetime)
+                                                  for d in value):
+            problem(key, "should be a list of dates without quotes, e.g. [2027-01-01, 2027-02-08]")
+        else:
+            values[key] = frozenset(value)
+    return Schedule(**values)  # type: ignore[arg-type]
+
+
+def _periods(value: object) -> tuple[tuple[time, time], ...] | None:
+    if not isinstance(value, list) or not value:
+        return None
+    periods: list[tuple[time, time]] = []
+    for text in value:
+        match = _PERIOD.match(text) if isinstance(text, str) else None
+        if not match:
+            return None
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            return None
+        start, end = time(h1, m1), time(h2, m2)
+        if start >= end or (periods and start < periods[-1][1]):
+            return None
+        periods.append((start, end))
+    return tuple(periods)
 
 
 # ================================================================================================================

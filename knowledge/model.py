@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Mapping
 
@@ -96,6 +97,40 @@ class UnitContact:
 
 
 @dataclass(frozen=True, slots=True)
+class Schedule:
+    """When the hall works: staff answer 转人工 and bookings are taken, on working days (hall.toml [schedule]).
+
+    `periods` are (start, end) times of a working day; booking slots of `slot_minutes` tile them, each taking
+    `slot_capacity` people; bookings are offered up to `booking_days` working days ahead. A 转人工 nobody takes
+    within `handoff_wait_minutes` is handed back to the bot. `extra_holidays` / `extra_workdays` override the
+    national calendar (a local closure, or the next year's holidays before the calendar package knows them).
+    """
+
+    periods: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13), time(17)))
+    slot_minutes: int = 30
+    slot_capacity: int = 3
+    booking_days: int = 10
+    handoff_wait_minutes: int = 10
+    extra_holidays: frozenset[date] = frozenset()
+    extra_workdays: frozenset[date] = frozenset()
+
+    def is_open_at(self, moment: time) -> bool:
+        return any(start <= moment < end for start, end in self.periods)
+
+    def slots(self) -> tuple[tuple[time, time], ...]:
+        """The booking slots of one working day, in order."""
+        found: list[tuple[time, time]] = []
+        for start, end in self.periods:
+            cursor = datetime.combine(date.min, start)
+            stop = datetime.combine(date.min, end)
+            while cursor + timedelta(minutes=self.slot_minutes) <= stop:
+                following = cursor + timedelta(minutes=self.slot_minutes)
+                found.append((cursor.time(), following.time()))
+                cursor = following
+        return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
 class Hall:
     """The service hall running this assistant, with the units stationed in it."""
 
@@ -107,6 +142,7 @@ class Hall:
     longitude: float | None = None
     units: tuple[UnitContact, ...] = ()
     demo: bool = False  # sample data shipped with the project, to be replaced by the hall's own
+    schedule: Schedule = Schedule()
 
     def unit(self, name: str) -> UnitContact | None:
         return next((u for u in self.units if u.unit == name), None)
