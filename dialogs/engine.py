@@ -25,8 +25,14 @@ from .talk import Outcome, handle_text, run_command
 from .text import WECHAT_TEXT_LIMIT, clip
 
 if TYPE_CHECKING:
+    from datetime import date
+    from typing import Sequence
+
     from knowledge.model import Catalogue, HallData
     from knowledge.service import Consultation
+
+    from .views import CaseView, HandoffOutlook, SlotView
+    from .workdays import Calendar
 
 __all__ = ["Env", "Turn", "handle", "STATE_VERSION", "State"]
 
@@ -40,7 +46,13 @@ class Env:
     catalogue: "Catalogue"
     hall: "HallData"
     idle_minutes: int = 30  # after this, a conversation restarts gently
-    open_case: str | None = None  # the citizen's open case number; None until the case database exists
+    open_case: str | None = None  # the citizen's newest open case number, if known
+    calendar: "Calendar | None" = None  # working days (dialogs/workdays.py); None: weekdays only
+    # Lazy views of the case database (called only when a turn needs them; see dialogs/views.py):
+    cases: "Callable[[], Sequence[CaseView]]" = lambda: ()  # the citizen's own cases, newest first
+    free_slots: "Callable[[date], Sequence[SlotView]]" = lambda day: ()  # bookable slots of a day, places left
+    reserve_case_number: "Callable[[], str] | None" = None  # a new case number for a booking
+    handoff_outlook: "Callable[[], HandoffOutlook] | None" = None  # who answers 转人工, and when
 
 
 @dataclass(frozen=True)
