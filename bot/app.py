@@ -7,7 +7,8 @@ connects to nothing. The database engine and the Redis client are made here, onc
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -18,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from .config import Config, redact_url
 from .connections import connect_database, connect_redis
 from .logs import configure_logging
-from .db import Schema
+from .db import Schema, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,9 @@ class Services:
     config: Config
     engine: Engine
     redis: redis.Redis | None  # None: REDIS_URL not set, the embedded store is used
+    sessions: Any = None  # sqlalchemy sessionmaker over `engine`
+    # Parts made by the blueprints, for each other: "store" (conversation store), "knowledge_base", "schema"
+    parts: dict[str, Any] = field(default_factory=dict)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -39,9 +43,11 @@ def create_app(config: Config | None = None) -> Flask:
     configure_logging(config.log_level)
 
     app = Flask(__name__, instance_path=str(config.data_dir))
-    svc = Services(config=config, engine=connect_database(config), redis=connect_redis(config))
+    engine = connect_database(config)
+    svc = Services(config=config, engine=engine, redis=connect_redis(config), sessions=session_factory(engine))
     app.extensions["bangban"] = svc
     schema = Schema(svc.engine)
+    svc.parts["schema"] = schema
     schema.try_create()  # a database down at start-up is reported by /health; writes try again
     app.add_url_rule("/health", view_func=health)
 
@@ -52,6 +58,9 @@ def create_app(config: Config | None = None) -> Flask:
         from .simulator import init_simulator
 
         init_simulator(app, svc)
+    from .staff import init_staff
+
+    init_staff(app, svc)  # after the other blueprints: it exempts WeChat's and the simulator's POSTs from CSRF
     svc.engine.dispose()  # no pooled connection may cross a fork (gunicorn --preload): workers open their own
     return app
 

@@ -7,6 +7,7 @@
     bangban catalogue check PATH ...          check office guides, a 事项清单, contacts, a hall or lexicon folder
     bangban worker [--once]                   deliver the outbox (customer-service messages) through WeChat
     bangban wechat menu push [--file F] [--dry-run]   publish the custom menu (bot/data/menu.json)
+    bangban staff add NAME --unit U --role R  a console account (also: staff list, staff password USER)
 """
 from __future__ import annotations
 
@@ -154,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     push.add_argument("--file", help="a menu file instead of the bundled bot/data/menu.json")
     push.add_argument("--dry-run", action="store_true", help="only check the file and show the menu")
     push.set_defaults(func=cmd_menu_push)
+    from .staff.commands import add_staff_commands
+
+    add_staff_commands(sub)
     return parser
 
 

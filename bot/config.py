@@ -66,6 +66,8 @@ class Config:
     # fake of WeChat's API (SIMULATOR_API_PATH), so that the simulator shows them. See api_base().
     simulated_wechat_api: bool = False
     worker_poll_seconds: float = 2.0  # `bangban worker` looks for due outbox messages this often when idle
+    # Signs the staff console's session cookies. None: a random key kept in the data directory (one machine).
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Config":
@@ -98,6 +100,7 @@ class Config:
             wechat_api_base=_api_base(api_base),
             simulated_wechat_api=development and simulator and not api_base,
             worker_poll_seconds=_poll_seconds(_get(environ, "BANGBAN_WORKER_POLL_SECONDS")),
+            secret_key=_secret_key(_get(environ, "BANGBAN_SECRET_KEY")),
         )
 
     @property
@@ -122,6 +125,22 @@ class Config:
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+    def session_secret(self) -> str:
+        """BANGBAN_SECRET_KEY, or a random key made once and kept in the data directory (readable by owner only)."""
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.ensure_data_dir() / "secret_key"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            key = secrets.token_hex(32)
+            handle.write(key)
+        return key
 
 
 def redact_url(url: str) -> str:
@@ -260,6 +279,15 @@ def _reply_budget(value: str) -> float:
         raise ConfigError(f"BANGBAN_REPLY_BUDGET_SECONDS is {value!r}; expected seconds from 0.05 to 4.5 (WeChat "
                           "gives up after 5; default 4)")
     return seconds
+
+
+def _secret_key(value: str) -> str | None:
+    if not value:
+        return None
+    if len(value) < 16:
+        raise ConfigError("BANGBAN_SECRET_KEY is too short; expected at least 16 random characters "
+                          "(e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')")
+    return value
 
 
 def _switch(environ: Mapping[str, str], name: str, default: bool) -> bool:

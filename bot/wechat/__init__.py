@@ -48,8 +48,10 @@ def init_wechat(app: Flask, services: "Services", schema: Schema) -> Gateway:
     keys = Keys.of(config.wechat_token, config.wechat_app_id, config.wechat_encoding_aes_key,
                    config.wechat_previous_encoding_aes_key)
     store = open_store(services.redis, config.data_dir)
-    runner = TurnRunner(store, session_factory(services.engine), knowledge_base_for(config), config.idle_minutes,
-                        schema.ensure)
+    knowledge_base = knowledge_base_for(config)
+    services.parts.update(store=store, knowledge_base=knowledge_base)
+    runner = TurnRunner(store, services.sessions or session_factory(services.engine), knowledge_base,
+                        config.idle_minutes, schema.ensure)
     gateway = Gateway(keys, store, runner, config.reply_budget_seconds)
     app.extensions[EXTENSION] = gateway
     app.add_url_rule("/wechat", endpoint="wechat", view_func=wechat, methods=["GET", "POST"])
