@@ -16,6 +16,8 @@ from datetime import date, datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,10 +29,19 @@ from .masking import mask_address, mask_id, mask_name, mask_phone
 from .models import Applicant, AuditEntry, Case, Staff, Unit
 from .numbers import next_number
 
+if TYPE_CHECKING:
+    from knowledge.model import HallData
+
 HALL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 CHECK_DAYS, SUBMIT_DAYS = 1, 2
 STEP_CHECK, STEP_SUBMIT, STEP_FINISH = "甄别", "提交窗口", "办结"
 SYSTEM, CITIZEN = "system", "citizen"
+
+
+def calendar_for(hall: "HallData") -> Calendar:
+    """The hall's working days: the national calendar with the hall's own [schedule] changes."""
+    schedule = hall.hall.schedule
+    return Calendar(extra_holidays=schedule.extra_holidays, extra_workdays=schedule.extra_workdays)
 
 
 def actor_of(staff: Staff | None) -> str:
