@@ -106,7 +106,7 @@ def test_the_page_answers_a_question_hands_over_and_shows_a_later_customer_servi
     assert page.input_value("#text") == ""
 
     page.click("#menu button[data-key=HUMAN]")
-    expect(bot_bubbles(page).last).to_contain_text("已为您转给工作人员")
+    expect(bot_bubbles(page).last).to_contain_text("工作人员")
     expect(page.locator(".msg.me .bubble").last).to_have_text("[点击菜单] 转人工")
     with session_factory(app.extensions["bangban"].engine)() as session:
         assert [e.openid for e in session.query(Escalation)] == [user]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +18,7 @@ from bot.outbox import OutboxMessage, UserWindow
 from dialogs.effects import Escalate, ForgetUser, KeepMedia
 from dialogs.engine import Turn
 from bot.wechat.pushes import event, next_msg_id, push_xml, text
-from wechat_builders import WeChat, gateway_of, new_app, random_user
+from wechat_builders import WeChat, gateway_of, new_app, random_user, set_hall_clock
 
 
 def engine_of(app):
@@ -41,12 +43,18 @@ def rows(app, model, **where):
         return list(session.scalars(statement.order_by(model.id)))
 
 
+MONDAY_MORNING = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 @pytest.fixture(params=["embedded", "redis"])
 def app(request, tmp_path):
-    """The app on SQLite with the embedded store, and with the Redis store."""
+    """The app on SQLite with the embedded store, and with the Redis store; the hall is open (a Monday 10:00)."""
     if request.param == "embedded":
-        return new_app(tmp_path)
-    return new_app(tmp_path, REDIS_URL=request.getfixturevalue("redis_url"))
+        made = new_app(tmp_path)
+    else:
+        made = new_app(tmp_path, REDIS_URL=request.getfixturevalue("redis_url"))
+    set_hall_clock(made, MONDAY_MORNING)
+    return made
 
 
 @pytest.fixture

@@ -57,3 +57,8 @@ def new_app(data_dir, **environ: str):
 
 def gateway_of(app):
     return app.extensions["bangban.wechat"]
+
+
+def set_hall_clock(app, when):
+    """Turns of this app see the hall's time as `when` (aware; e.g. a Monday 10:00 Asia/Shanghai)."""
+    gateway_of(app).runner.clock = lambda: when

@@ -17,13 +17,13 @@ import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
-from dialogs.effects import Escalate, ForgetUser, KeepMedia
-from dialogs.messages import Inbound
+from dialogs.effects import ForgetUser
+from dialogs.messages import IMAGE, Inbound
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -127,24 +127,46 @@ class TurnRunner:
         self.idle_minutes = idle_minutes
         self.state_ttl = idle_minutes * 60 + STATE_TTL_MARGIN_SECONDS
         self.ensure_schema = ensure_schema
+        from ..cases.service import calendar_for
+        from .effects import EffectRunner
+
+        self.calendar = calendar_for(knowledge_base.hall)
+        self.clock: Callable[[], datetime] = lambda: datetime.now(HALL_TIME_ZONE)  # tests set the hall's time
+        self.effects = EffectRunner(knowledge_base.hall, self.calendar)
 
     def start(self, inbound: Inbound, create_time: int, window: str | None) -> TurnJob:
         return TurnJob(self, inbound, create_time, window).start()
 
-    def env(self):
+    def env(self, inbound: Inbound | None = None):
+        """The turn's environment; the case database is read lazily, only by the turns that need it."""
         from dialogs.engine import Env
 
-        knowledge = self.knowledge_base.knowledge
-        return Env(now=datetime.now(HALL_TIME_ZONE), consult=knowledge.consult, catalogue=knowledge.catalogue,
-                   hall=self.knowledge_base.hall, idle_minutes=self.idle_minutes)
+        from . import case_views as views
+
+        knowledge, hall, sessions = self.knowledge_base.knowledge, self.knowledge_base.hall, self.sessions
+        now = self.clock()
+        user = inbound.user if inbound is not None else ""
+        open_case = views.newest_open_case(sessions, user) if inbound is not None and inbound.kind == IMAGE \
+            else None
+        return Env(now=now, consult=knowledge.consult, catalogue=knowledge.catalogue, hall=hall,
+                   idle_minutes=self.idle_minutes, open_case=open_case, calendar=self.calendar,
+                   cases=lambda: views.user_cases(sessions, user),
+                   free_slots=lambda day: views.free_slots(sessions, hall, self.calendar, day, now),
+                   reserve_case_number=lambda: views.reserve_case_number(sessions, now.date()),
+                   handoff_outlook=lambda priority=False: views.handoff_outlook(sessions, hall, self.calendar, now,
+                                                                                priority))
 
     def run(self, job: TurnJob) -> Outcome:
         from dialogs import engine  # looked up at call time: the dialogue is its own package
 
         user = job.inbound.user
         with self.store.lock(user, LOCK_WAIT_SECONDS):
-            turn: Turn = engine.handle(self.store.get_state(user), job.inbound, self.env())
-            passive = self._record(job, turn)
+            self.ensure_schema()  # the Env's lazy reads may need the tables
+            env = self.env(job.inbound)
+            turn: Turn = engine.handle(self.store.get_state(user), job.inbound, env)
+            passive, escalation_id = self._record(job, turn, env.now)
+            if escalation_id is not None and turn.state is not None and turn.state.get("human"):
+                turn = replace(turn, state={**turn.state, "human": {**turn.state["human"], "id": escalation_id}})
             job.committed = Outcome(passive=passive, replies=len(turn.replies), effects=len(turn.effects))
             if turn.state is None or any(isinstance(effect, ForgetUser) for effect in turn.effects):
                 self.store.delete_state(user)
@@ -152,10 +174,9 @@ class TurnRunner:
                 self.store.set_state(user, turn.state, self.state_ttl)
         return job.committed
 
-    def _record(self, job: TurnJob, turn: "Turn") -> str | None:
-        """Effects, the sending window and queued replies in one transaction; returns the passive reply."""
-        from ..escalations import record_escalation
-        from ..media import keep_media
+    def _record(self, job: TurnJob, turn: "Turn", now: datetime) -> tuple[str | None, int | None]:
+        """Effects, the sending window and queued replies in one transaction; returns the passive reply and the
+        id of an escalation the turn opened."""
         from ..outbox import enqueue_text, note_user_message
 
         user = job.inbound.user
@@ -163,27 +184,20 @@ class TurnRunner:
         records = [effect for effect in turn.effects if not isinstance(effect, ForgetUser)]
         if not replies[1:] and not records and job.window is None:  # perhaps nothing for the database
             if not replies:
-                return None
+                return None, None
             if job._passive():
-                return replies[0]
+                return replies[0], None
             # the request has given up: the reply goes to the outbox after all
-        self.ensure_schema()
         with self.sessions.begin() as session:
             if job.window is not None:
                 note_user_message(session, user, job.create_time, job.window)
-            for effect in records:
-                if isinstance(effect, Escalate):
-                    record_escalation(session, user, effect)
-                elif isinstance(effect, KeepMedia):
-                    keep_media(session, user, effect)
-                else:
-                    raise TypeError(f"the gateway does not know the effect {type(effect).__name__}")
+            done = self.effects.run(session, user, records, now)
             passive = replies[0] if replies and job._passive() else None
             for index, reply in enumerate(replies):
                 if index == 0 and passive is not None:
                     continue
                 enqueue_text(session, user, reply, LATE_REPLY if index == 0 else FURTHER_REPLY)
-        return passive
+        return passive, done.escalation_id
 
 
 def elapsed_ms(started: float) -> int:
