@@ -14,12 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from dialogs.effects import Escalate
-
-from .db import Base
-from .db import UTCDateTime, utcnow
+from .db import Base, UTCDateTime
 
 WAITING, TAKEN, CLOSED, EXPIRED, LEFT = "waiting", "taken", "closed", "expired", "left"
 QUEUED = (WAITING, LEFT)  # what the queue shows
@@ -46,12 +43,3 @@ class Escalation(Base):
 
     def __repr__(self) -> str:  # no openid, no question
         return f"<Escalation {self.id} {self.status} {self.reason} item={self.item_id}>"
-
-
-def record_escalation(session: Session, openid: str, effect: Escalate, at: datetime | None = None) -> Escalation:
-    """Add the escalation to the caller's transaction (the caller commits)."""
-    row = Escalation(openid=openid, item_id=effect.item_id, catalogue_version=effect.catalogue_version,
-                     reason=effect.reason[:32], last_question=effect.last_question, status=WAITING,
-                     created_at=at or utcnow())
-    session.add(row)
-    return row
