@@ -7,22 +7,27 @@ A state that cannot be read (another schema number, not a dict, wrong types) is 
 Every message kind gets an answer in plain Chinese within one WeChat text message each, except the events WeChat
 does not expect an answer to (VIEW, the periodic location report, unknown events), which get no reply at all so the
 gateway answers "success".
+
+Every turn keeps what the citizen sent and what the bot answered in the state's short log (handed to staff with
+转人工), notes a 绿色通道 group the citizen mentions (dialogs/priority.py), and keeps out of a conversation a person
+holds (dialogs/handoff.py). The third message in a row not understood offers a person; the fourth asks for one.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
+from . import handoff, priority
 from . import messages as m
 from . import wording
 from .effects import Effect, ForgetUser, KeepMedia
 from .intents import HELP, menu_intent
 from .location import nearest_hall_text
 from .parse import choice_number
-from .state import STATE_VERSION, Loaded, State, load
+from .state import STATE_VERSION, Loaded, State, load, remember
 from .talk import Outcome, handle_text, run_command
-from .text import WECHAT_TEXT_LIMIT, clip
+from .text import WECHAT_TEXT_LIMIT, clip, fits
 
 if TYPE_CHECKING:
     from datetime import date
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["Env", "Turn", "handle", "STATE_VERSION", "State"]
 
 MISSES_BEFORE_OFFER = 3  # the third message in a row not understood brings the offer of a person
+MISSES_BEFORE_ESCALATION = 4  # … and the fourth puts the conversation in the staff queue by itself
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,8 @@ class Env:
     cases: "Callable[[], Sequence[CaseView]]" = lambda: ()  # the citizen's own cases, newest first
     free_slots: "Callable[[date], Sequence[SlotView]]" = lambda day: ()  # bookable slots of a day, places left
     reserve_case_number: "Callable[[], str] | None" = None  # a new case number for a booking
-    handoff_outlook: "Callable[[], HandoffOutlook] | None" = None  # who answers 转人工, and when
+    # who answers 转人工, and when; called as handoff_outlook(priority=True) for a 绿色通道 citizen (count only those)
+    handoff_outlook: "Callable[..., HandoffOutlook] | None" = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,15 @@ def handle(state: object, message: m.Inbound, env: Env) -> Turn:
     budget = WECHAT_TEXT_LIMIT - sum(_bytes(p) for p in prefix)
     if loaded.state["misses"] >= MISSES_BEFORE_OFFER - 1:
         budget -= _bytes(wording.MISS_OFFER)
+    note = handoff.inbound_note(message, text)
+    group = priority.group_of(text)
+    green = group if group and group != loaded.state["group"] else None  # said for the first time: tell them
+    noted = remember(loaded.state, "in", note) if note else loaded.state
+    loaded = replace(loaded, state={**noted, "group": group or noted["group"]})
 
+    held = handoff.held(loaded.state, message, text, note, env, budget)
+    if held is not None:  # a person holds the conversation: the bot stays out
+        return _finish(held, prefix, env)
     if text is not None and loaded.interrupted and _bare_number(text):
         # "2" answering a list that timed out: the list is gone, ask again rather than guess
         outcome = Outcome(loaded.state, [wording.ASK_AGAIN], miss=None)
@@ -95,7 +110,8 @@ def handle(state: object, message: m.Inbound, env: Env) -> Turn:
             run_command(HELP, loaded.state, env, budget)
     else:
         outcome = _not_text(loaded, message, env, budget)
-    return _finish(outcome, prefix, env)
+    outcome = handoff.while_waiting(loaded.state, outcome, message, note)
+    return _finish(outcome, prefix, env, green)
 
 
 def _bare_number(text: str) -> bool:
@@ -125,16 +141,26 @@ def _not_text(loaded: Loaded, message: m.Inbound, env: Env, budget: int) -> Outc
     return Outcome(state, [wording.ONLY_TEXT_AND_VOICE], miss=None)
 
 
-def _finish(outcome: Outcome, prefix: list[str], env: Env) -> Turn:
+def _finish(outcome: Outcome, prefix: list[str], env: Env, green: str | None = None) -> Turn:
     state = dict(outcome.state)
     replies = list(outcome.replies)
+    effects = list(outcome.effects)
     if outcome.miss is True:
         state["misses"] = state["misses"] + 1
-        if state["misses"] >= MISSES_BEFORE_OFFER and replies:
+        if state["human"] is None and state["misses"] >= MISSES_BEFORE_ESCALATION:
+            state, text, escalation = handoff.misunderstood(state, env)
+            replies = [text]
+            effects.append(escalation)
+        elif state["human"] is None and state["misses"] >= MISSES_BEFORE_OFFER and replies:
             replies[0] = wording.MISS_OFFER + "\n" + replies[0]
     elif outcome.miss is False:
         state["misses"] = 0
     if prefix and replies:
         replies[0] = "\n".join([*prefix, replies[0]])
+    if green and replies and fits(replies[0] + "\n" + wording.green_channel_note(green)):
+        replies[0] += "\n" + wording.green_channel_note(green)
+    replies = [clip(r) for r in replies]
+    for reply in replies:
+        state = remember(state, "out", reply)
     state["updated"] = env.now.isoformat()
-    return Turn(state=state, replies=tuple(clip(r) for r in replies), effects=tuple(outcome.effects))
+    return Turn(state=state, replies=tuple(replies), effects=tuple(effects))

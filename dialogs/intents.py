@@ -3,6 +3,7 @@
 A command is recognised when the whole message (without spaces, punctuation and a polite 请/我要/我想 in front) is
 one of its words, so "帮助" is a command but "帮助老年人办身份证" is a question. Asking for a person is the exception:
 "转人工" anywhere in a message counts, because someone who wants a person must never be stuck with the machine.
+Ending it ("结束人工", "不用人工了") is checked before that, since "结束人工服务" holds "人工服务".
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .parse import plain
 
 HELP, CANCEL, HUMAN, CONSULT, BOOK, MATERIALS, PROGRESS, DETAILS, THANKS = (
     "help", "cancel", "human", "consult", "book", "material_list", "progress", "details", "thanks")
+END_HUMAN = "end_human"  # 结束人工: leave the staff queue, or end the conversation with a person
 
 _WORDS: dict[str, frozenset[str]] = {
     HELP: frozenset({"帮助", "菜单", "主菜单", "你好", "您好", "你好啊", "您好啊", "在吗", "在么", "在不在", "有人吗",
@@ -29,6 +31,9 @@ _WORDS: dict[str, frozenset[str]] = {
     THANKS: frozenset({"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "好的", "好", "好的谢谢", "知道了", "明白了", "收到",
                        "ok", "嗯", "嗯嗯", "哦", "行", "可以了", "没有了", "没了", "再见", "拜拜"}),
 }
+_END_HUMAN_WORDS = frozenset({"结束人工", "结束人工服务", "人工结束", "退出人工", "取消人工", "取消转人工",
+                              "不用人工了", "不用人工", "不要人工了", "不要人工", "不需要人工了", "不需要人工",
+                              "不转人工了", "不转人工", "不用转人工了", "不用转人工", "不找人工了"})
 _HUMAN_ANYWHERE = ("转人工", "人工客服", "人工服务", "找工作人员", "找人工", "转工作人员")
 _POLITE_FRONT = re.compile(r"^(?:请问|请|麻烦|我要|我想|我想要|帮我|给我)")
 _POLITE_BACK = re.compile(r"(?:吧|啊|呀|呢|哈|一下|谢谢)$")
@@ -39,6 +44,8 @@ def command(text: str) -> str | None:
     words = plain(text)
     if not words:
         return None
+    if words in _END_HUMAN_WORDS or _POLITE_BACK.sub("", _POLITE_FRONT.sub("", words)) in _END_HUMAN_WORDS:
+        return END_HUMAN
     if any(w in words for w in _HUMAN_ANYWHERE):
         return HUMAN
     for candidate in (words, _POLITE_BACK.sub("", _POLITE_FRONT.sub("", words))):

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from . import wording
 from .consult import (FIELD_ORDER, TENTATIVE, booking_text, choices_text, facts, field_answer, full_answer,
                       materials_list, reply)
-from .effects import Effect, Escalate
-from .intents import (BOOK, CANCEL, CONSULT, DETAILS, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS, command,
-                      only_the_command)
+from .effects import Effect, EndHandoff, Escalate
+from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
+                      command, only_the_command)
 from .parse import choice_number, plain
 from .state import ASKED_CHARS, State
 from .text import WECHAT_TEXT_LIMIT, clip
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from knowledge.service import Consultation
 
     from .engine import Env
+    from .views import HandoffOutlook
 
 
 @dataclass
@@ -60,12 +61,22 @@ def run_command(intent: str, state: State, env: "Env", budget: int, question: st
     if intent == HELP:
         return Outcome(_next(state, menu=True), [wording.help_text(hall)])
     if intent == CANCEL:
+        if state["human"] and not state["flow"]:  # waiting for a person, nothing else to cancel: leave the queue
+            return Outcome(_next(state, item=None, human=None), [wording.CANCELLED_AND_LEFT_QUEUE], [EndHandoff()])
         return Outcome(_next(state, item=None), [wording.CANCELLED])
     if intent == HUMAN:
-        asked = question if question and not only_the_command(question) else state["asked"]
-        escalate = Escalate(reason="asked", item_id=state["item"], catalogue_version=env.catalogue.version,
-                            last_question=asked[:ASKED_CHARS] if asked else None)
-        return Outcome(_next(state), [wording.escalated_text(hall, item.title if item else None)], [escalate])
+        outlook = handoff_outlook(env, green=bool(state["group"]))
+        if state["human"]:  # already in the queue: no second place in it
+            return Outcome(_next(state), [wording.still_queued_text(outlook)])
+        waiting, effect = escalate(state, env, "asked", question)
+        text = (wording.queued_text(outlook, green=bool(state["group"])) if outlook
+                else wording.escalated_text(hall, item.title if item else None))
+        return Outcome(_next(waiting), [text], [effect])
+    if intent == END_HUMAN:
+        if not state["human"]:
+            return Outcome(_next(state), [wording.NO_HANDOFF])
+        text = wording.HANDOFF_ENDED if state["human"]["status"] == "taken" else wording.HANDOFF_LEFT
+        return Outcome(_next(state, human=None), [text], [EndHandoff()])
     if intent == CONSULT:
         return Outcome(_next(state), [wording.CONSULT_INVITE])
     if intent == PROGRESS:
@@ -77,6 +88,29 @@ def run_command(intent: str, state: State, env: "Env", budget: int, question: st
             return about_item(state, item.id, intent, env, budget)
         return ask_item(state, intent, env, budget)
     return Outcome(_next(state, menu=True), [wording.help_text(hall)])
+
+
+def handoff_outlook(env: "Env", green: bool = False) -> "HandoffOutlook | None":
+    """Who answers 转人工 now, and when (None: the gateway did not say; the wording then names the hours).
+
+    For a 绿色通道 citizen the gateway counts only the green-channel conversations ahead (`priority=True`).
+    """
+    if env.handoff_outlook is None:
+        return None
+    return env.handoff_outlook(priority=True) if green else env.handoff_outlook()
+
+
+def escalate(state: State, env: "Env", reason: str, question: str | None = None) -> tuple[State, Escalate]:
+    """Put the conversation in the staff queue: the state now waiting for a person, and the effect that does it.
+
+    The escalation carries the item being discussed, the question (the message itself unless it says nothing but
+    转人工, then the last question), the recent conversation and the 绿色通道 group.
+    """
+    asked = question if question and not only_the_command(question) else state["asked"]
+    effect = Escalate(reason=reason, item_id=state["item"], catalogue_version=env.catalogue.version,
+                      last_question=asked[:ASKED_CHARS] if asked else None,
+                      history=tuple((d, t) for d, t in state["log"]), priority_group=state["group"])
+    return {**state, "human": {"id": None, "status": "waiting"}, "misses": 0}, effect
 
 
 def ask_item(state: State, want: str, env: "Env", budget: int) -> Outcome:
@@ -159,7 +193,7 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
 
 def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome:
     intent = command(text)
-    if intent in (HELP, CANCEL, HUMAN):
+    if intent in (HELP, CANCEL, HUMAN, END_HUMAN):
         return run_command(intent, state, env, budget, question=text)
 
     pick = choice_number(text)

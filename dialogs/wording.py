@@ -10,7 +10,11 @@ from .intents import MENU
 from .text import numbered, shorten
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from knowledge.model import Hall
+
+    from .views import HandoffOutlook
 
 EXAMPLES = ("身份证丢了怎么补办", "居住证要带什么材料")
 ITEM_EXAMPLES = "比如“居住证”“结婚登记”“社保卡补办”"
@@ -78,3 +82,71 @@ def image_kept_text(open_case: str) -> str:
 def image_without_case_text() -> str:
     return ("照片收到了，不过您现在还没有办件，这张照片暂时没法保存。\n"
             "请先回复“预约”申请帮办代办，或回复“转人工”问工作人员。")
+
+
+# --- 转人工 ------------------------------------------------------------------------------------------------------
+
+HANDOFF_ENDED = "已结束人工服务，有问题可以继续问我。"
+HANDOFF_LEFT = "好的，已退出人工排队，有问题可以继续问我。"
+CANCELLED_AND_LEFT_QUEUE = "好的，已取消，也已退出人工排队。\n有问题可以继续问我，回复“帮助”查看我能做什么。"
+NO_HANDOFF = "现在没有在等工作人员，有问题可以直接问我；要找工作人员请回复“转人工”。"
+IMAGE_FOR_STAFF = "照片已收到，工作人员会看到。"
+_WEEKDAYS = "一二三四五六日"
+_GREEN_EXTRA = {"老年人": "，行动不便的还可以预约上门服务", "残疾人": "，行动不便的还可以预约上门服务",
+                "孕妇": "，行动不便的还可以预约上门服务", "军人": ""}
+
+
+def moment_text(moment: "datetime") -> str:
+    """A deadline as the citizen reads it: "5月7日（周二）9点", "5月7日（周二）9:30"."""
+    clock = f"{moment.hour}点" if moment.minute == 0 else f"{moment.hour}:{moment.minute:02d}"
+    return f"{moment.month}月{moment.day}日（周{_WEEKDAYS[moment.weekday()]}）{clock}"
+
+
+def _after_hours(outlook: "HandoffOutlook") -> str:
+    if outlook.answer_by is None:
+        return "工作人员上班后会尽快回复您"
+    return f"工作人员会在{moment_text(outlook.answer_by)}前回复您"
+
+
+def queued_text(outlook: "HandoffOutlook", green: bool = False) -> str:
+    """转人工 accepted: the place in the queue during working hours, the deadline of the answer outside them."""
+    if not outlook.open_now:
+        return f"现在是下班时间，您的留言已登记，{_after_hours(outlook)}。"
+    place = f"前面还有{outlook.ahead}位" if outlook.ahead > 0 else "马上为您安排"
+    lane = "（绿色通道，优先安排）" if green else ""
+    return (f"已为您转人工{lane}，{place}，请稍等（约{outlook.wait_minutes}分钟内有工作人员回复）。"
+            "等待时您也可以继续问我。")
+
+
+def still_queued_text(outlook: "HandoffOutlook | None") -> str:
+    """转人工 again while already waiting: no second place in the queue."""
+    if outlook is None:
+        head = "您已经在等工作人员了，工作人员会在办公时间内在这里回复您。"
+    elif not outlook.open_now:
+        head = f"您的留言已登记，{_after_hours(outlook)}。"
+    else:  # no count: the gateway's count would hold this citizen's own place
+        head = "您已经在排队了，工作人员会尽快回复您，请稍等。"
+    return head + "\n等待时您也可以继续问我；不需要了请回复“结束人工”。"
+
+
+def misunderstood_text(hall: "Hall", outlook: "HandoffOutlook | None", green: bool = False) -> str:
+    """The fourth message in a row not understood: a person is asked for without waiting to be told."""
+    head = "抱歉，我还是没能听懂，已请工作人员来帮您。"
+    if outlook is None:
+        return f"{head}\n工作人员会在办公时间内在这里回复您。\n着急的话可以直接打电话：{hall.phone}"
+    if not outlook.open_now:
+        return f"{head}\n现在是下班时间，{_after_hours(outlook)}。"
+    place = f"前面还有{outlook.ahead}位，" if outlook.ahead > 0 else ""
+    lane = "绿色通道优先安排，" if green else ""
+    return f"{head}\n{lane}{place}请稍等（约{outlook.wait_minutes}分钟内有工作人员回复）。"
+
+
+def handoff_expired_text(hall: "Hall") -> str:
+    """For the gateway, when nobody took the conversation within the configured wait: the bot answers again."""
+    return (f"抱歉，工作人员暂时都在忙，没能及时接入。您可以继续问我，也可以打电话：{hall.phone}"
+            f"（{shorten(hall.hours, 40)}）；稍后再回复“转人工”也可以。")
+
+
+def green_channel_note(group: str) -> str:
+    """Said once, when the citizen first says they are elderly, disabled, pregnant or a (retired) soldier."""
+    return f"（已记下：{group}可走绿色通道优先办理{_GREEN_EXTRA.get(group, '')}。）"

@@ -212,8 +212,10 @@ def test_asking_for_a_person_escalates_with_the_item_and_the_last_question(env, 
         ("居住证在哪办", ["【居住证申领】"]),
         (word, ["工作人员", "办公时间", "周一至周五", "020-83120000", "居住证申领"]),
     ])
-    assert turns[1].effects == (Escalate(reason="asked", item_id=RESIDENCE,
-                                         catalogue_version=env.catalogue.version, last_question="居住证在哪办"),)
+    (escalate,) = turns[1].effects
+    assert escalate == Escalate(reason="asked", item_id=RESIDENCE, catalogue_version=env.catalogue.version,
+                                last_question="居住证在哪办", history=escalate.history)
+    assert escalate.history == (("in", "居住证在哪办"), ("out", turns[0].replies[0]), ("in", word))
 
 
 def test_a_person_asked_for_in_a_sentence_gets_that_sentence(env):
@@ -419,7 +421,9 @@ def test_the_booking_button_with_a_current_item_books_that_item(env):
 
 def test_the_human_button_escalates_with_the_item(env):
     turns = converse(env, [("居住证要多久", []), (event("click", "HUMAN"), ["工作人员"])])
-    assert turns[1].effects == (Escalate("asked", RESIDENCE, env.catalogue.version, "居住证要多久"),)
+    (escalate,) = turns[1].effects
+    assert escalate == Escalate("asked", RESIDENCE, env.catalogue.version, "居住证要多久", escalate.history)
+    assert escalate.history[-1] == ("in", "[点了菜单：转人工]")
 
 
 @pytest.mark.parametrize("name", ["view", "location", "templatesendjobfinish"])
