@@ -19,6 +19,7 @@ from ..cases import states as s
 from ..cases.models import Appointment, Case, MaterialRecord, Message
 from ..escalations import CLOSED, LEFT, QUEUED, TAKEN, WAITING, Escalation
 from ..media import keep_media
+from ..outbox import mask_openid
 from .case_views import is_open, next_answer_time
 
 if TYPE_CHECKING:
@@ -125,6 +126,16 @@ class EffectRunner:
         """The citizen's own case by number; someone else's number is as good as none."""
         return session.scalar(select(Case).where(Case.number == number, Case.openid == openid))
 
+    def _own(self, session: "Session", openid: str, number: str, what: str, open_only: bool = False) -> Case | None:
+        """The citizen's case for an effect. The dialogue only offers the citizen's own cases, so a miss means the
+        case changed meanwhile (staff closed it): logged, and the rest of the turn goes ahead."""
+        case = self._case(session, openid, number)
+        if case is None or (open_only and case.state not in s.OPEN_STATES):
+            log.warning("wechat: could not %s: case %s is not an %scase of %s", what, number,
+                        "open " if open_only else "", mask_openid(openid))
+            return None
+        return case
+
     def _newest_open(self, session: "Session", openid: str) -> Case | None:
         return session.scalar(select(Case).where(Case.openid == openid, Case.state.in_(s.OPEN_STATES))
                               .order_by(Case.created_at.desc(), Case.id.desc()).limit(1))
@@ -160,9 +171,9 @@ class EffectRunner:
                                        how_to_get=mark.how_to_get, updated_at=now))
 
     def move_booking(self, session: "Session", openid: str, effect: fx.MoveBooking, now: datetime) -> None:
-        case = self._case(session, openid, effect.number)
-        if case is None or case.state not in s.OPEN_STATES:
-            raise LookupError("no open case of this citizen by that number")
+        case = self._own(session, openid, effect.number, "move a booking", open_only=True)
+        if case is None:
+            return
         old = session.scalars(select(Appointment).where(Appointment.case_id == case.id,
                                                         Appointment.status == "booked")).all()
         for appointment in old:
@@ -175,9 +186,9 @@ class EffectRunner:
                       {"from": [f"{a.day} {a.start}" for a in old], "to": f"{slot.day} {slot.start}"}, now)
 
     def cancel_booking(self, session: "Session", openid: str, effect: fx.CancelBooking, now: datetime) -> None:
-        case = self._case(session, openid, effect.number)
-        if case is None or case.state not in s.OPEN_STATES:
-            raise LookupError("no open case of this citizen by that number")
+        case = self._own(session, openid, effect.number, "cancel a booking", open_only=True)
+        if case is None:
+            return
         for appointment in session.scalars(select(Appointment).where(Appointment.case_id == case.id,
                                                                      Appointment.status == "booked")):
             appointment.status = "cancelled"
@@ -189,17 +200,22 @@ class EffectRunner:
     def save_checklist(self, session: "Session", openid: str, effect: fx.SaveChecklist, now: datetime) -> None:
         if effect.number is None:
             return  # no case: the citizen has the list in the chat; nothing to keep
-        case = self._case(session, openid, effect.number)
+        case = self._own(session, openid, effect.number, "attach a checklist")
         if case is None:
-            raise LookupError("no case of this citizen by that number")
+            return
         self._marks(session, case, effect.marks, now)
         service.audit(session, case, CITIZEN, "checklist", case.state, case.state, None,
                       {"missing": [m.name for m in effect.marks if m.status != "有"]}, now)
 
     def rate(self, session: "Session", openid: str, effect: fx.Rate, now: datetime) -> None:
-        from ..evaluations import record_rating
+        from ..evaluations import RatingError, record_rating
 
-        case = self._case(session, openid, effect.number)
+        case = self._own(session, openid, effect.number, "rate")
         if case is None:
-            raise LookupError("no case of this citizen by that number")
-        record_rating(session, case, effect.rating, effect.comment, "微信", now)
+            return
+        try:
+            with session.begin_nested():  # a refused rating leaves the rest of the turn's writes alone
+                record_rating(session, case, effect.rating, effect.comment, "微信", now, calendar=self.calendar,
+                              actor=CITIZEN)
+        except RatingError as exc:
+            log.warning("wechat: rating of case %s not recorded: %s", case.number, exc)
