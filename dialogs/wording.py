@@ -141,12 +141,6 @@ def misunderstood_text(hall: "Hall", outlook: "HandoffOutlook | None", green: bo
     return f"{head}\n{lane}{place}请稍等（约{outlook.wait_minutes}分钟内有工作人员回复）。"
 
 
-def handoff_expired_text(hall: "Hall") -> str:
-    """For the gateway, when nobody took the conversation within the configured wait: the bot answers again."""
-    return (f"抱歉，工作人员暂时都在忙，没能及时接入。您可以继续问我，也可以打电话：{hall.phone}"
-            f"（{shorten(hall.hours, 40)}）；稍后再回复“转人工”也可以。")
-
-
 def green_channel_note(group: str) -> str:
     """Said once, when the citizen first says they are elderly, disabled, pregnant or a (retired) soldier."""
     return f"（已记下：{group}可走绿色通道优先办理{_GREEN_EXTRA.get(group, '')}。）"

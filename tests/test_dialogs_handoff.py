@@ -15,9 +15,8 @@ from dialogs.effects import EndHandoff, Escalate, KeepMedia, RelayToStaff
 from dialogs.engine import Env, handle
 from dialogs.handoff import set_human
 from dialogs.priority import group_of
-from dialogs.state import LOG_ENTRIES, STATE_VERSION, fresh
+from dialogs.state import LOG_CHARS, LOG_ENTRIES, STATE_VERSION, fresh
 from dialogs.views import HandoffOutlook
-from dialogs.wording import handoff_expired_text
 from test_dialogs_transcripts import NOW, RESIDENCE, SHANGHAI, check, converse, event, photo, said, voice
 from test_dialogs_transcripts import env, hall, knowledge  # noqa: F401  (fixtures)
 
@@ -209,11 +208,6 @@ def test_set_human_refuses_what_it_does_not_know(status, ident):
         set_human(None, status, ident, NOW)
 
 
-def test_the_gateway_has_a_sentence_for_a_wait_that_ran_out(env):
-    text = handoff_expired_text(env.hall.hall)
-    assert "继续问我" in text and env.hall.hall.phone in text and "转人工" in text
-
-
 # --- history ---------------------------------------------------------------------------------------------------
 
 def test_the_escalation_carries_the_conversation_so_far(env):
@@ -226,7 +220,7 @@ def test_the_escalation_carries_the_conversation_so_far(env):
     assert escalate.item_id == RESIDENCE and escalate.last_question == "居住证在哪办"
     assert [d for d, _ in escalate.history] == ["in", "out", "in", "out", "in"]
     assert escalate.history[0] == ("in", "结婚登记要带什么") and escalate.history[-1] == ("in", "我要转人工")
-    assert escalate.history[1] == ("out", turns[0].replies[0][:300])
+    assert escalate.history[1] == ("out", turns[0].replies[0][:LOG_CHARS])
     assert turns[-1].state["log"][-1] == ["out", turns[-1].replies[0]]
 
 
