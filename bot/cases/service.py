@@ -108,7 +108,10 @@ def open_case(session: Session, *, applicant: ApplicantDetails, openid: str | No
                 **mailing)
     session.add(case)
     session.flush()
-    audit(session, case, actor, "open", None, s.SCREENING, None, {"item": item_title, "form": form}, now)
+    audit(session, case, actor, "open", None, s.SCREENING, None,
+          {"item": item_title, "form": form, "channel": channel,
+           **_detail({"kind": applicant.kind, "name": applicant.name, "phone": applicant.phone,
+                      "id_number": applicant.id_number, "credit_code": applicant.credit_code})}, now)
     return case
 
 
