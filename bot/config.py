@@ -66,6 +66,9 @@ class Config:
     # fake of WeChat's API (SIMULATOR_API_PATH), so that the simulator shows them. See api_base().
     simulated_wechat_api: bool = False
     worker_poll_seconds: float = 2.0  # `bangban worker` looks for due outbox messages this often when idle
+    # 订阅通知 template for the reminder the day before a booking (None: no reminders), and its field mapping
+    reminder_template_id: str | None = None
+    reminder_fields: str = "thing1=item,time2=time,thing3=place,character_string4=number"
     # Signs the staff console's session cookies. None: a random key kept in the data directory (one machine).
     secret_key: str | None = field(default=None, repr=False)
 
@@ -101,6 +104,8 @@ class Config:
             simulated_wechat_api=development and simulator and not api_base,
             worker_poll_seconds=_poll_seconds(_get(environ, "BANGBAN_WORKER_POLL_SECONDS")),
             secret_key=_secret_key(_get(environ, "BANGBAN_SECRET_KEY")),
+            reminder_template_id=_get(environ, "WECHAT_REMINDER_TEMPLATE_ID") or None,
+            reminder_fields=_reminder_fields(_get(environ, "WECHAT_REMINDER_FIELDS")),
         )
 
     @property
@@ -279,6 +284,18 @@ def _reply_budget(value: str) -> float:
         raise ConfigError(f"BANGBAN_REPLY_BUDGET_SECONDS is {value!r}; expected seconds from 0.05 to 4.5 (WeChat "
                           "gives up after 5; default 4)")
     return seconds
+
+
+def _reminder_fields(value: str) -> str:
+    from .reminders import DEFAULT_FIELDS, parse_fields
+
+    if not value:
+        return DEFAULT_FIELDS
+    try:
+        parse_fields(value)
+    except ValueError as exc:
+        raise ConfigError(f"WECHAT_REMINDER_FIELDS: {exc}; e.g. {DEFAULT_FIELDS}") from None
+    return value
 
 
 def _secret_key(value: str) -> str | None:

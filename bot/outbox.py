@@ -24,6 +24,7 @@ A message's life: queued → sending → sent. Otherwise:
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -46,6 +47,7 @@ STATUSES = (QUEUED, HELD, SENDING, SENT, FAILED, UNDELIVERABLE)
 PENDING = (QUEUED, HELD, SENDING)
 
 USER_KINDS = ("message", "event")
+TEXT, SUBSCRIPTION = "text", "subscription"  # OutboxMessage.kind: a customer-service text, or a 订阅通知 (JSON)
 MAX_OPENID_LENGTH = 64
 MAX_REASON_LENGTH = 32
 MAX_ERROR_LENGTH = 300
@@ -196,6 +198,19 @@ def enqueue_text(session: Session, openid: str, text: str, reason: str,
     session.add_all(rows)
     session.flush()
     return rows
+
+
+def enqueue_subscription(session: Session, openid: str, message: dict, reason: str) -> OutboxMessage:
+    """Queue a subscription message (订阅通知: {"template_id", "data", "page"?}) in the caller's transaction."""
+    _check_openid(openid)
+    if not message.get("template_id") or not isinstance(message.get("data"), dict):
+        raise ValueError("a subscription message needs template_id and data")
+    now = utcnow()
+    row = OutboxMessage(openid=openid, kind=SUBSCRIPTION, payload=json.dumps(message, ensure_ascii=False),
+                        reason=reason, created_at=now, due_at=now, next_attempt_at=now, attempts=0, status=QUEUED)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def note_user_message(session: Session, openid: str, at: datetime | int | float, kind: str) -> None:

@@ -48,10 +48,15 @@ class OutboxThread:
         from .wechat_api import WeChatAPI
         from .worker import Worker
 
+        from .chores import make_chores
+
         services = app.extensions["bangban"]
         self.config = services.config
         self.api = WeChatAPI.from_config(self.config, services.redis, server_url=server_url)
-        self.worker = Worker(session_factory(services.engine), self.api)
+        sessions = session_factory(services.engine)
+        chores = make_chores(self.config, sessions, services.parts.get("store"),
+                             services.parts["knowledge_base"].hall)
+        self.worker = Worker(sessions, self.api, chores=chores)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.worker.run_forever,
                                        args=(self.config.worker_poll_seconds, self.stop_event),
@@ -127,6 +132,7 @@ def serve(config: "Config", host: str, port: int, worker: bool = True) -> int:
              + ("   (safe mode: encrypted)" if config.safe_mode else "   (plain mode)"),
              f"  simulator:        {base}/simulator" if config.simulator else
              "  simulator:        off (BANGBAN_SIMULATOR=on to turn it on)",
+             f"  staff console:    {base}/staff/" + _staff_hint(app),
              f"  health:           {base}/health"]
     if outbox is not None:
         where = ("the simulator's fake WeChat API" if config.simulated_wechat_api else "WeChat")
@@ -149,3 +155,22 @@ def serve(config: "Config", host: str, port: int, worker: bool = True) -> int:
             outbox.stop()
         server.server_close()
     return 0
+
+
+def _staff_hint(app) -> str:
+    """How to log in to the console: a hint to make the first account when there is none yet."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .cases.models import Staff
+
+    svc = app.extensions["bangban"]
+    try:
+        svc.parts["schema"].ensure()
+        with svc.sessions() as session:
+            accounts = session.scalar(select(func.count()).select_from(Staff))
+    except SQLAlchemyError:
+        return ""
+    if accounts:
+        return ""
+    return ("   (no accounts yet: bangban staff add 姓名 --unit 区公安分局 --role 管理员 --username admin)")

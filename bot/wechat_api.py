@@ -39,6 +39,7 @@ UNDELIVERABLE_ERRCODES = {
     45047: "customer-service message quota used up",
     43004: "the user does not follow the account",
     40003: "invalid openid",
+    43101: "the user has not accepted (or has used up) this subscription message",
 }
 
 TOKEN_SAFETY_SECONDS = 60  # stop using a token this long before WeChat says it expires
@@ -163,6 +164,10 @@ class WeChatAPI:
         """A customer-service text message. Raises WeChatAPIError (see .undeliverable) or WeChatUnavailable."""
         return self.call("/cgi-bin/message/custom/send",
                          {"touser": openid, "msgtype": "text", "text": {"content": content}})
+
+    def send_subscription(self, openid: str, message: dict) -> dict:
+        """A subscription message (订阅通知): `message` holds template_id, data and optionally page."""
+        return self.call("/cgi-bin/message/subscribe/bizsend", {"touser": openid, **message})
 
     def create_menu(self, menu: dict) -> dict:
         """Publish the custom menu (`{"button": [...]}`) as given."""

@@ -16,6 +16,7 @@ Logs name users only by `mask_openid`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -29,8 +30,8 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased, sessionmaker
 
-from .outbox import (EVENT_QUOTA, FAILED, HELD, MESSAGE_QUOTA, PENDING, QUEUED, SENDING, SENT, UNDELIVERABLE,
-                     OutboxMessage, UserWindow, mask_openid, quota_of, utcnow)
+from .outbox import (EVENT_QUOTA, FAILED, HELD, MESSAGE_QUOTA, PENDING, QUEUED, SENDING, SENT, SUBSCRIPTION,
+                     UNDELIVERABLE, OutboxMessage, UserWindow, mask_openid, quota_of, utcnow)
 from .wechat_api import UNDELIVERABLE_ERRCODES, WeChatAPIError, WeChatUnavailable, scrub
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ BACKOFF = (10, 30, 120, 600)  # seconds to wait after the 1st, 2nd, 3rd, 4th fai
 LEASE = timedelta(minutes=5)  # a message "sending" for longer than this belongs to a worker that died
 HOLD_RECHECK = timedelta(minutes=1)  # a held message is looked at again this often (and when the user writes)
 BATCH = 50  # messages at most per round
+CHORE_SECONDS = 30  # how often the chores (reminders, expired handoffs) run
 
 HELD_WHY = (f"held: the user's allowance is used up ({MESSAGE_QUOTA} within 48 h of their last message, {EVENT_QUOTA} "
             "within a minute of a menu click or follow); it goes when they write again")
@@ -54,8 +56,9 @@ class _Claim:
     reason: str
     attempts: int
     claimed_at: datetime
-    slot: str
-    slot_opened_at: datetime
+    slot: str | None  # None: a subscription message, which counts against no window
+    slot_opened_at: datetime | None
+    kind: str = "text"
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,10 @@ class Worker:
 
     def __init__(self, sessions: sessionmaker, api, *, name: str | None = None,
                  clock: Callable[[], datetime] = utcnow, backoff: tuple[int, ...] = BACKOFF,
-                 lease: timedelta = LEASE):
+                 lease: timedelta = LEASE, chores: tuple[Callable[[], object], ...] = ()):
         self.sessions = sessions
+        self.chores = chores  # timers run between rounds (bot/chores.py): reminders, handoffs nobody took
+        self._chores_due = 0.0
         self.api = api
         self.clock = clock
         self.backoff = backoff
@@ -104,6 +109,7 @@ class Worker:
         """Rounds until `stop` is set; waits `poll_seconds` after a round that found nothing to do."""
         log.info("outbox worker %s: started, polling every %.1f s", self.name, poll_seconds)
         while not stop.is_set():
+            self._run_chores()
             try:
                 done = self.run_once()
             except Exception:  # the database or Redis went away: say so, wait, try again
@@ -112,6 +118,19 @@ class Worker:
             if done is None or not done.worked:
                 stop.wait(poll_seconds)
         log.info("outbox worker %s: stopped", self.name)
+
+    def _run_chores(self) -> None:
+        import time
+
+        if not self.chores or time.monotonic() < self._chores_due:
+            return
+        self._chores_due = time.monotonic() + CHORE_SECONDS
+        for chore in self.chores:
+            try:
+                chore()
+            except Exception:  # one chore failing must not stop the outbox
+                log.exception("worker %s: %s failed; trying again in %s s", self.name,
+                              getattr(chore, "__name__", "a chore"), CHORE_SECONDS)
 
     def run_once(self, limit: int = BATCH) -> Round:
         done = Round()
@@ -153,7 +172,7 @@ class Worker:
                                  earlier.status.in_(PENDING), earlier.due_at <= now)
         candidates = (
             select(OutboxMessage.id, OutboxMessage.openid, OutboxMessage.status, OutboxMessage.payload,
-                   OutboxMessage.reason, OutboxMessage.attempts)
+                   OutboxMessage.reason, OutboxMessage.attempts, OutboxMessage.kind)
             .where(OutboxMessage.status.in_((QUEUED, HELD)), OutboxMessage.next_attempt_at <= now, ~blocked)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
@@ -170,6 +189,9 @@ class Worker:
                     .execution_options(synchronize_session=False))
                 if taken.rowcount != 1:
                     continue
+                if row.kind == SUBSCRIPTION:  # the citizen agreed to it: no customer-service window needed
+                    return _Claim(row.id, row.openid, row.payload, row.reason, row.attempts, now, None, None,
+                                  SUBSCRIPTION)
                 slot = self._reserve(session, row.openid, now)
                 if isinstance(slot, tuple):
                     session.execute(
@@ -224,7 +246,10 @@ class Worker:
     def _deliver(self, claim: _Claim, done: Round) -> None:
         who = mask_openid(claim.openid)
         try:
-            self.api.send_text(claim.openid, claim.payload)
+            if claim.kind == SUBSCRIPTION:
+                self.api.send_subscription(claim.openid, json.loads(claim.payload))
+            else:
+                self.api.send_text(claim.openid, claim.payload)
         except WeChatAPIError as exc:
             error = f"errcode {exc.errcode}: {exc.errmsg}"
             if exc.undeliverable:
@@ -247,7 +272,8 @@ class Worker:
     def _retry(self, claim: _Claim, error: str, done: Round) -> None:
         attempts = claim.attempts + 1
         with self.sessions.begin() as session:
-            self._count(session, claim.openid, claim.slot, claim.slot_opened_at, step=-1)  # not sent: give it back
+            if claim.slot is not None:  # not sent: give the allowance back
+                self._count(session, claim.openid, claim.slot, claim.slot_opened_at, step=-1)
             if attempts > len(self.backoff):
                 self._finish(claim, FAILED, f"failed after {attempts} attempts; last: {error}", session)
                 log.warning("outbox: message %s (%s) to %s failed after %s attempts: %s", claim.id, claim.reason,
@@ -310,8 +336,10 @@ def run_worker(config, once: bool = False) -> int:
             if attempt == 2:
                 raise
             time.sleep(0.5)
-    api = WeChatAPI.from_config(config, connect_redis(config))
-    worker = Worker(session_factory(engine), api)
+    redis_client = connect_redis(config)
+    api = WeChatAPI.from_config(config, redis_client)
+    sessions = session_factory(engine)
+    worker = Worker(sessions, api, chores=_chores(config, sessions, redis_client))
     if once:
         total = Round()
         while True:
@@ -331,6 +359,20 @@ def run_worker(config, once: bool = False) -> int:
           f"{'Redis' if config.redis_url else 'this process'}", flush=True)
     worker.run_forever(config.worker_poll_seconds, stop)
     return 0
+
+
+def _chores(config, sessions, redis_client):
+    """The timers (bot/chores.py), with the hall's data (the catalogue and the hall, not the matcher)."""
+    from knowledge.catalogue import bundled_paths, load_catalogue
+    from knowledge.hall import load_hall
+
+    from .chores import make_chores
+    from .config import BUNDLED_HALL_DIR
+    from .store import open_store
+
+    catalogue = load_catalogue([*bundled_paths(), *config.catalogue_paths])
+    hall = load_hall(None if config.hall_dir == BUNDLED_HALL_DIR else config.hall_dir, catalogue)
+    return make_chores(config, sessions, open_store(redis_client, config.data_dir), hall)
 
 
 def connect_database(config):

@@ -33,6 +33,7 @@ class FakeWeChat:
         self.token_bodies: list[dict] = []
         self.sent: list[tuple[str, str]] = []
         self.menus: list[dict] = []
+        self.subscriptions: list[tuple[str, str, dict]] = []
         self.requests: list[tuple[str, dict, object]] = []
         self._script: deque = deque()
         fake = self
@@ -88,7 +89,8 @@ class FakeWeChat:
             self.requests.append((parts.path, query, body))
         if parts.path == "/cgi-bin/stable_token":
             status, answer = self._stable_token(body)
-        elif parts.path in ("/cgi-bin/message/custom/send", "/cgi-bin/menu/create"):
+        elif parts.path in ("/cgi-bin/message/custom/send", "/cgi-bin/menu/create",
+                            "/cgi-bin/message/subscribe/bizsend"):
             status, answer = self._api(parts.path, query, body, raw)
         else:
             status, answer = 404, {"errcode": 404, "errmsg": "not found"}
@@ -127,6 +129,11 @@ class FakeWeChat:
                 if kind == "http":
                     return value, {"error": "server error"}
                 return 200, {"errcode": value, "errmsg": f"fake error {value}"}
+            if path == "/cgi-bin/message/subscribe/bizsend":
+                if not isinstance(body, dict) or not body.get("template_id") or not isinstance(body.get("data"), dict):
+                    return 200, {"errcode": 47003, "errmsg": "argument invalid"}
+                self.subscriptions.append((body["touser"], body["template_id"], body["data"]))
+                return 200, {"errcode": 0, "errmsg": "ok"}
             if not isinstance(body, dict) or body.get("msgtype") != "text":
                 return 200, {"errcode": 40008, "errmsg": "invalid message type"}
             if b"\\u" in raw:

@@ -1,0 +1,39 @@
+"""The worker's timers, run every few seconds between outbox rounds (bot/worker.py: Worker.chores).
+
+- reminders the day before a booking (when a subscription-message template is configured, bot/reminders.py);
+- handoffs nobody took within the hall's wait: the citizen is told and goes on with the bot (bot/handoff.py).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import sessionmaker
+
+    from knowledge.model import HallData
+
+    from .config import Config
+    from .store import ConversationStore
+
+log = logging.getLogger(__name__)
+HALL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def make_chores(config: "Config", sessions: "sessionmaker", store: "ConversationStore | None",
+                hall: "HallData", clock: Callable[[], datetime] | None = None) -> tuple[Callable[[], object], ...]:
+    now = clock or (lambda: datetime.now(HALL_TIME_ZONE))
+    chores: list[Callable[[], object]] = []
+    if config.reminder_template_id:
+        from .reminders import parse_fields, queue_reminders
+
+        fields = parse_fields(config.reminder_fields)
+
+        def remind() -> int:
+            with sessions.begin() as session:
+                return queue_reminders(session, config.reminder_template_id, fields, now(), hall.hall.phone)
+
+        chores.append(remind)
+    return tuple(chores)
