@@ -36,4 +36,8 @@ def make_chores(config: "Config", sessions: "sessionmaker", store: "Conversation
                 return queue_reminders(session, config.reminder_template_id, fields, now(), hall.hall.phone)
 
         chores.append(remind)
+    if store is not None:
+        from .handoff import ExpiryTimer
+
+        chores.append(ExpiryTimer(sessions, store, hall, clock=now))
     return tuple(chores)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from .cases.models import ADMIN, AuditEntry, Message, Staff
 from .conversations import change_state
+from .db import utcnow
 from .escalations import CLOSED, EXPIRED, LEFT, QUEUED, TAKEN, WAITING, Escalation
 from .outbox import MAX_TEXT_BYTES, OutboxMessage, Quota, enqueue_text, mask_openid, pending_for, quota, split_text
 
@@ -425,14 +426,18 @@ def conversation(session: Session, escalation: Escalation) -> list[Line]:
 
 # ---- the worker's timer ------------------------------------------------------------------------------------------
 class ExpiryTimer:
-    """For the worker's loop: `timer(now)` expires what waited too long, at most every `every`."""
+    """A chore for the worker (bot/chores.py): `timer()` expires what waited longer than the hall's
+    [schedule] handoff_wait_minutes and tells those citizens the hall's phone; at most once per `every`."""
+
+    __name__ = "expire_handoffs"  # the worker names a failing chore by it
 
     def __init__(self, sessions: "sessionmaker", store: "ConversationStore", hall: "HallData",
-                 every: timedelta = timedelta(seconds=30)) -> None:
-        self.sessions, self.store, self.hall, self.every = sessions, store, hall, every
+                 every: timedelta = timedelta(0), clock: Callable[[], datetime] = utcnow) -> None:
+        self.sessions, self.store, self.hall, self.every, self.clock = sessions, store, hall, every, clock
         self.last: datetime | None = None
 
-    def __call__(self, now: datetime) -> list[int]:
+    def __call__(self, now: datetime | None = None) -> list[int]:
+        now = now or self.clock()
         if self.last is not None and now - self.last < self.every:
             return []
         self.last = now

@@ -399,7 +399,7 @@ def test_nobody_taking_it_in_time_hands_it_back_to_the_bot_and_tells_the_citizen
 
 def test_the_worker_timer_uses_the_halls_wait_and_runs_at_most_every_30_seconds(sessions, store, people):
     old, openid = escalate(sessions, store, minutes_ago=11)
-    timer = handoff.ExpiryTimer(sessions, store, HALL)  # the default [schedule]: 10 minutes
+    timer = handoff.ExpiryTimer(sessions, store, HALL, every=timedelta(seconds=30))  # [schedule] default: 10 min
     assert timer(NOW) == [old]
     newer, _ = escalate(sessions, store, minutes_ago=20)
     assert timer(NOW + timedelta(seconds=10)) == []
@@ -415,3 +415,14 @@ def test_citizens_read_a_surname_never_a_full_name():
 def test_the_one_time_notice_lists_every_missing_material_at_once():
     notice = handoff.one_time_notice(["户口本原件", " ", "近期免冠照片"], "一楼公安窗口")
     assert notice.startswith("您还缺：\n1. 户口本原件\n2. 近期免冠照片\n请备齐后到一楼公安窗口办理")
+
+
+def test_the_worker_runs_the_expiry_among_its_chores(sessions, store, people, tmp_path):
+    from bot.chores import make_chores
+    from bot.config import Config
+
+    old, openid = escalate(sessions, store, minutes_ago=11)
+    chores = make_chores(Config.from_env({"BANGBAN_DATA_DIR": str(tmp_path)}), sessions, store, HALL,
+                         clock=lambda: NOW)
+    expiry = next(chore for chore in chores if chore.__name__ == "expire_handoffs")
+    assert expiry() == [old] and human_of(store, openid) is None
