@@ -12,7 +12,6 @@ from sqlalchemy import create_engine, select, text, update
 
 import bot.cases.models  # noqa: F401 - the tables
 import bot.escalations  # noqa: F401
-import bot.outbox  # noqa: F401
 from bot import handoff
 from bot.cases.models import ADMIN, CLERK, AuditEntry, Message, Staff, Unit
 from bot.db import Base, session_factory
