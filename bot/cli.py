@@ -158,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .staff.commands import add_staff_commands
 
     add_staff_commands(sub)
+    from .reportcli import add_report_commands; add_report_commands(sub)  # noqa: E702 - bangban report monthly
     return parser
 
 
