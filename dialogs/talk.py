@@ -1,7 +1,9 @@
 """What to answer to a text (or a recognised voice message), given the conversation so far.
 
 In this order:
-1. commands that always work: 帮助/菜单/你好, 取消/返回/重新开始, 转人工;
+0. the flow in progress, if any (dialogs/flows/: booking, progress …), which has its own 取消/返回/帮助;
+1. commands that always work: 帮助/菜单/你好, 取消/返回/重新开始, 转人工; then flows started by their words
+   ("改约 BB20261122-0007", a case number);
 2. the numbered list just shown: "1", "２", "第二个", "二", or a choice's own name. Numbers always refer to the
    list in the last message: any other turn drops it;
 3. the other commands: 预约, 材料清单, 查进度, 详情, 谢谢 …;
@@ -15,15 +17,15 @@ count: "它收费吗" stays with the current item.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import wording
+from . import flows, wording
 from .consult import (FIELD_ORDER, TENTATIVE, booking_text, choices_text, facts, field_answer, full_answer,
                       materials_list, reply)
-from .effects import Effect, EndHandoff, Escalate
+from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
+from .outcome import Outcome  # noqa: F401  (here for the modules that import it from talk)
 from .parse import choice_number, plain
 from .state import ASKED_CHARS, State
 from .text import WECHAT_TEXT_LIMIT, clip
@@ -33,16 +35,6 @@ if TYPE_CHECKING:
 
     from .engine import Env
     from .views import HandoffOutlook
-
-
-@dataclass
-class Outcome:
-    """A turn before the finishing touches (idle note, voice echo, the offer of a person)."""
-
-    state: State
-    replies: list[str]
-    effects: list[Effect] = field(default_factory=list)
-    miss: bool | None = False  # True: not understood; False: understood (resets the count); None: leave it
 
 
 def _next(state: State, **changes) -> State:
@@ -58,6 +50,11 @@ def run_command(intent: str, state: State, env: "Env", budget: int, question: st
     """A command from a word, the numbered help menu or the custom menu."""
     hall = env.hall.hall
     item = env.catalogue.get(state["item"]) if state["item"] else None
+    flow = flows.for_intent(intent)
+    if flow is not None and not flow.needs_item:  # 查进度 …; a flow for an item starts in about_item
+        started = flows.start(flow.name, state, env, budget, text=question)
+        if started is not None:
+            return started
     if intent == HELP:
         return Outcome(_next(state, menu=True), [wording.help_text(hall)])
     if intent == CANCEL:
@@ -71,7 +68,8 @@ def run_command(intent: str, state: State, env: "Env", budget: int, question: st
         waiting, effect = escalate(state, env, "asked", question)
         text = (wording.queued_text(outlook, green=bool(state["group"])) if outlook
                 else wording.escalated_text(hall, item.title if item else None))
-        return Outcome(_next(waiting), [text], [effect])
+        kept = flows.paused_note(state)  # a flow in progress keeps its answers for when the citizen goes on
+        return Outcome(_next(waiting), [text + "\n" + kept if kept else text], [effect])
     if intent == END_HUMAN:
         if not state["human"]:
             return Outcome(_next(state), [wording.NO_HANDOFF])
@@ -130,6 +128,12 @@ def about_item(state: State, item_id: str, want: str | None, env: "Env", budget:
     f = facts(item, env.hall)
     if tentative:
         budget -= len((TENTATIVE + "\n").encode("utf-8"))
+    flow = flows.for_intent(BOOK if want == "booking" else want)
+    started = flows.start(flow.name, _next(state, item=item_id), env, budget) if flow and flow.needs_item else None
+    if started is not None:
+        if tentative:
+            started.replies[0] = TENTATIVE + "\n" + started.replies[0]
+        return started
     if want == BOOK or want == "booking":
         replies = [booking_text(f, env.hall, budget)]
     elif want == MATERIALS:
@@ -192,9 +196,15 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
 
 
 def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome:
+    in_flow = flows.continue_flow(state, text, env, budget)  # a flow in progress answers first (not 转人工)
+    if in_flow is not None:
+        return in_flow
     intent = command(text)
     if intent in (HELP, CANCEL, HUMAN, END_HUMAN):
         return run_command(intent, state, env, budget, question=text)
+    worded = flows.triggered(state, text, env, budget)  # "改约 BB20261122-0007", a case number …
+    if worded is not None:
+        return worded
 
     pick = choice_number(text)
     if state["choices"]:

@@ -246,11 +246,12 @@ def test_something_understood_resets_the_count_of_misunderstandings(env):
 
 # --- booking and progress ------------------------------------------------------------------------------------------
 
-def test_booking_an_item_on_the_halls_list_gives_the_units_booking_phone_and_a_person(env):
-    converse(env, [
+def test_booking_an_item_on_the_halls_list_starts_the_booking_with_the_forms_the_list_offers(env):
+    turns = converse(env, [
         ("居住证", ["【居住证申领】"]),
-        ("预约", ["【居住证申领】", "帮办、代办", "正在开通", "转人工", "区公安分局预约电话：020-83120101"]),
+        ("预约", ["【居住证申领】", "请选择服务方式", "1. 现场帮办", "代办", "!上门帮办", "取消"]),
     ])
+    assert turns[1].state["flow"]["name"] == "booking" and turns[1].state["item"] == RESIDENCE
 
 
 def test_after_new_choices_the_material_list_is_for_one_of_them_not_the_earlier_item(env):
@@ -276,9 +277,10 @@ def test_a_field_question_right_after_choices_asks_which_choice_then_answers_tha
 def test_booking_without_an_item_asks_which_item_then_books_it(env):
     turns = converse(env, [
         ("我要预约", ["您想预约哪件事"]),
-        ("居住证", ["【居住证申领】", "预约电话：020-83120101"]),
+        ("居住证", ["【居住证申领】", "请选择服务方式"]),
     ])
     assert turns[1].state["item"] == RESIDENCE and turns[1].state["want"] is None
+    assert turns[1].state["flow"]["data"]["item"] == RESIDENCE
 
 
 def test_booking_an_item_the_hall_does_not_offer_says_so_and_offers_a_person(env):
@@ -416,7 +418,7 @@ def test_each_menu_button_does_what_it_says(env, key, phrases):
 
 
 def test_the_booking_button_with_a_current_item_books_that_item(env):
-    converse(env, [("居住证", []), (event("click", "BOOK"), ["【居住证申领】", "020-83120101", "转人工"])])
+    converse(env, [("居住证", []), (event("click", "BOOK"), ["【居住证申领】", "请选择服务方式", "现场帮办"])])
 
 
 def test_the_human_button_escalates_with_the_item(env):
