@@ -25,7 +25,7 @@ from ..db import utcnow
 from ..reports import applicant_text, local
 from . import staff
 from .auth import current_staff, db_session, login_required, may_see_personal
-from .reports import hall, units_of, viewer_may_see
+from .reports import case_url, hall, units_of, viewer_may_see
 
 CLOSED_SHOWN = 50
 RATABLE_SHOWN = 200
@@ -106,7 +106,8 @@ def follow_ups():
         units = units_of(session) if me.role == ADMIN else []
     return render_template("staff/follow_ups.html", open_tasks=open_tasks, closed_tasks=closed_tasks,
                            ratable=ratable, units=units, unit_id=unit_id, ratings=RATINGS,
-                           channels=STAFF_CHANNELS, methods=evaluations.FOLLOW_UP_METHODS, today=today)
+                           channels=STAFF_CHANNELS, methods=evaluations.FOLLOW_UP_METHODS, today=today,
+                           case_url=case_url)
 
 
 @staff.route("/follow-ups/<int:task_id>/close", methods=["POST"])

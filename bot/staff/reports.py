@@ -38,6 +38,13 @@ def hall():
     return services().parts["knowledge_base"].hall
 
 
+def case_url(number: str) -> str | None:
+    """The case page's address, when the console has case pages (bot/staff/cases.py)."""
+    from flask import current_app
+
+    return url_for("staff.case", number=number) if "staff.case" in current_app.view_functions else None
+
+
 def viewer_may_see(person: Staff):
     def may_see(case: Case) -> bool:
         return may_see_personal(person, (case.unit_id, case.lead_unit_id), case.assigned_staff_id)
@@ -89,7 +96,7 @@ def ledger():
         units = units_of(session)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("staff/ledger.html", page=page, flt=flt, units=units, states=reports.LEDGER_STATES,
-                           args=args, export_url=url_for("staff.ledger_xlsx", **args))
+                           args=args, export_url=url_for("staff.ledger_xlsx", **args), case_url=case_url)
 
 
 @staff.route("/ledger.xlsx")
@@ -163,7 +170,7 @@ def overdue():
         groups = reports.overdue_cases(session, today, calendar_for(hall()), unit_id=unit_id)
         units = units_of(session)
     return render_template("staff/overdue.html", groups=groups, units=units, unit_id=unit_id, today=today,
-                           count=sum(len(g.cases) for g in groups))
+                           count=sum(len(g.cases) for g in groups), case_url=case_url)
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
