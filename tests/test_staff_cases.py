@@ -148,6 +148,8 @@ def test_a_case_from_a_conversation_tells_the_citizen_at_every_step_and_asks_for
     number = response.headers["Location"].rsplit("/", 1)[1]
     case = the_case(app, number)
     assert case.openid == "oCitizen0001" and case.channel == "微信" and case.delivery == "邮寄"
+    again = clerk.get(f"/staff/cases/new?escalation={escalation_id}").get_data(as_text=True)
+    assert f"这个转人工会话已登记为案件 {number}，请勿重复登记。" in again
     with services_of(app).sessions() as session:
         assert session.get(Escalation, escalation_id).case_id == case.id
         session.add(MaterialRecord(case_id=case.id, position=1, name="本人身份证", status="有", updated_at=utcnow()))
@@ -458,3 +460,11 @@ def test_the_case_page_shows_the_evaluation(app):
     html = clerk.get(f"/staff/cases/{number}").get_data(as_text=True)
     assert 'id="evaluation-label">满意' in html and "很耐心" in html
     assert clerk.get("/staff/cases/BB19990101-0001").status_code == 404
+
+
+def test_the_flows_registry_is_asked_for_the_evaluation_flow():
+    flows = pytest.importorskip("dialogs.flows")
+    from bot.staff.cases import has_flow
+
+    assert has_flow(flows, "evaluation") == (flows.REGISTRY.get("evaluation") is not None)
+    assert not has_flow(flows, "no-such-flow")

@@ -362,6 +362,10 @@ def case_new():
             escalation = _escalation(session, request.args.get("escalation"))
             if request.args.get("escalation") and escalation is None:
                 abort(404)
+            if escalation is not None and escalation.case_id is not None:
+                linked = session.get(Case, escalation.case_id)
+                if linked is not None:
+                    flash(f"这个转人工会话已登记为案件 {linked.number}，请勿重复登记。", "error")
             if escalation is not None:
                 values.update(escalation=str(escalation.id), openid=escalation.openid, channel="微信",
                               note=escalation.last_question or "", priority_group=escalation.priority_group or "")
