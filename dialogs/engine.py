@@ -27,6 +27,7 @@ from .location import nearest_hall_text
 from .parse import choice_number
 from .state import STATE_VERSION, Loaded, State, load, remember
 from .talk import Outcome, handle_text, run_command
+from .flows.checklist import photo as checklist_photo  # the one flow that takes photos (flows have no media step)
 from .text import WECHAT_TEXT_LIMIT, clip, fits
 
 if TYPE_CHECKING:
@@ -131,6 +132,9 @@ def _not_text(loaded: Loaded, message: m.Inbound, env: Env, budget: int) -> Outc
     if message.kind == m.VOICE:  # no recognition
         return Outcome(state, [wording.VOICE_NOT_HEARD], miss=True)
     if message.kind == m.IMAGE and message.media_id:
+        during_checklist = checklist_photo(loaded.state, message.media_id, env)
+        if during_checklist is not None:  # 材料清单 in progress: the photo is of a material being checked
+            return during_checklist
         if env.open_case:
             item = env.catalogue.get(state["item"]) if state["item"] else None
             note = f"材料照片（{item.title}）" if item else "材料照片"

@@ -128,13 +128,13 @@ def test_a_field_question_before_any_item_asks_which_item_then_answers_that_fiel
     ])
 
 
-def test_materials_list_gives_every_material_of_the_current_item(env):
+def test_the_material_list_checks_the_current_items_materials_three_at_a_time(env):
     turns = converse(env, [
         ("材料清单", ["哪件事的材料清单"]),
-        ("居住证", ["【居住证申领】材料清单，共4项", "1. 本人身份证", "4. 《居住证申领表》"]),
-        ("材料清单", ["材料清单，共4项", "逐项核对"]),
+        ("居住证", ["逐项核对【居住证申领】的材料，共4项", "1. 本人身份证", "3. 现住地", "!4. 《居住证申领表》"]),
+        ("材料清单", ["1. 本人身份证", "这几项您都有吗"]),
     ])
-    assert turns[-1].state["item"] == RESIDENCE
+    assert turns[-1].state["item"] == RESIDENCE and turns[-1].state["flow"]["name"] == "checklist"
 
 
 # --- numbered choices ----------------------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ def test_after_new_choices_the_material_list_is_for_one_of_them_not_the_earlier_
         ("居住证", ["【居住证申领】"]),
         ("驾照", ["请回复数字"]),
         ("材料清单", ["您要看哪一项的材料清单？请回复数字", "1. 机动车驾驶证", "!居住证"]),
-        ("1", ["【机动车驾驶证", "材料清单，共"]),
+        ("1", ["【机动车驾驶证", "的材料，共"]),
     ])
     assert turns[3].state["item"] == turns[1].state["choices"][0]
 
