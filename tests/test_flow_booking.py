@@ -387,3 +387,24 @@ def test_a_closed_case_cannot_be_moved():
 
 def test_nothing_to_move_or_cancel_says_so():
     converse(env_at(), [("改约", ["没有可以改约的预约", "预约"]), ("取消预约", ["没有可以取消的预约"])])
+
+
+# --- starting -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("message", ["我想预约居住证", "预约居住证", "居住证可以预约吗", "居住证怎么预约？"])
+def test_naming_the_item_with_the_wish_to_book_starts_the_booking_for_it(message):
+    turns = converse(env_at(), [(message, ["为您预约【居住证申领】", "请选择服务方式"])])
+    assert turns[0].state["item"] == RESIDENCE and turns[0].state["flow"]["data"]["item"] == RESIDENCE
+
+
+def test_booking_a_vaguely_named_item_asks_which_then_books_the_one_picked():
+    turns = converse(env_at(), [("预约驾照", ["您想预约的是哪一项", "1. 机动车驾驶证"]), ("1", ["机动车驾驶证"])])
+    assert turns[0].state["want"] == "book"
+
+
+def test_the_booking_button_in_the_middle_of_a_booking_goes_on_with_it():
+    from dialogs.messages import Inbound
+    turns = converse(env_at(), [("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", ["手机号"]),
+                                (Inbound(user="o-citizen", kind="event", event="click", key="BOOK"),
+                                 ["接着来", "手机号", "!请选择服务方式"])])
+    assert turns[-1].state["flow"]["data"]["name"] == "张三"

@@ -87,6 +87,7 @@ FIX_MENU = "要改哪一项？请回复数字："
 FIX_MENU_TAIL = "都对的话回复“是”提交。"
 LOST = "抱歉，刚才没办完的事情接不上了，请重新开始。回复“帮助”查看我能做什么。"
 ASK_AGAIN = "抱歉，这一项需要重新填一下。"
+GOING_ON = "您正在{title}，我们接着来。"
 PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“取消”不办了。）"
 
 _BACK_WORDS = frozenset({"返回", "上一步", "上一个", "回上一步", "回到上一步", "后退", "退回"})
@@ -134,10 +135,12 @@ class Clarify:
 
 @dataclass(frozen=True)
 class Begin:
-    """From `Flow.start`: begin with this data (answers already known count as answered), saying `note` first."""
+    """From `Flow.start`: begin with this data (answers already known count as answered), saying `note` first;
+    `changes` to the conversation state (e.g. {"item": id} for an item named in the message)."""
 
     data: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -672,6 +675,10 @@ def start(name: str, state: State, env: "Env", budget: int = WECHAT_TEXT_LIMIT, 
     flow = REGISTRY.get(name)
     if flow is None:
         raise FlowError(f"no flow named {name!r}")
+    same = _same_in_progress(flow, state, env) if text is None else None
+    if same is not None:  # the menu button of the flow already in progress: go on with it, do not start over
+        flow, ctx, current, fails = same
+        return _ask(flow, ctx, current, [GOING_ON.format(title=flow.title)], fails, budget)
     ctx = Ctx(env, state, {}, text, match)
     result = flow.start(ctx) if flow.start else Begin()
     if result is None:
@@ -683,7 +690,18 @@ def start(name: str, state: State, env: "Env", budget: int = WECHAT_TEXT_LIMIT, 
             outcome.replies[0] += "\n" + note
         return outcome
     ctx.data = {**result.data, "_begin": sorted(result.data)}
+    ctx.state = {**state, **result.changes}
     return _advance(flow, ctx, [result.note], budget)
+
+
+def _same_in_progress(flow: Flow, state: State, env: "Env") -> tuple[Flow, Ctx, str, int] | None:
+    record = state.get("flow")
+    if not isinstance(record, dict) or record.get("name") != flow.name:
+        return None
+    resumed = _resume(record, state, env)
+    if resumed is None or (flow.needs_item and resumed[1].data.get("item") != state.get("item")):
+        return None
+    return resumed
 
 
 def triggered(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome | None:

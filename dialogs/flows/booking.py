@@ -14,12 +14,14 @@ place again when it carries out OpenCase / MoveBooking (two citizens may confirm
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import re
+from datetime import date, time
 from typing import TYPE_CHECKING, Any
 
-from ..consult import booking_text, facts
+from .. import wording
+from ..consult import booking_text, choices_text, facts
 from ..effects import Applicant, CancelBooking, Delivery, MoveBooking, OpenCase
-from ..intents import BOOK
+from ..intents import BOOK, command
 from ..parse import choice_number, plain
 from ..recognise import (AFTERNOON, EVENING, MORNING, Parsed, date_text, parse_address, parse_company_name,
                          parse_mobile, parse_name, parse_uscc, parse_when)
@@ -30,7 +32,7 @@ from . import Begin, Clarify, Ctx, Flow, Goto, Option, Reply, Step, listed
 from ._cases import NOT_YOURS, case_options, find_case_number, ordered, own_case, pick_case, slot_text
 
 if TYPE_CHECKING:
-    from knowledge.model import ListingEntry, Schedule
+    from knowledge.model import Item, ListingEntry, Schedule
 
     from ..views import CaseView
 
@@ -339,10 +341,33 @@ STEPS = (
 
 
 def _start(ctx: Ctx) -> Begin | Reply | None:
-    """Book the item being discussed (None without one: talk.py asks which). Not on the hall's list: say so."""
+    """Book the item named in the message ("我想预约居住证"), or the item being discussed (None without one:
+    talk.py asks which, as it does for an item the message names only vaguely)."""
+    if ctx.match is not None:
+        return _start_named(ctx)
     item = ctx.env.catalogue.get(ctx.state.get("item") or "")
-    if item is None:
+    return _start_for(ctx, item) if item is not None else None
+
+
+def _start_named(ctx: Ctx) -> Begin | Reply | None:
+    """"预约居住证", "居住证可以预约吗": the item the rest of the message names; several → which (numbered)."""
+    if command(ctx.text or "") is not None:  # "预约帮办" is the plain command: talk.py's
         return None
+    name = _FILLER.sub("", ctx.match.group("item")).strip()
+    if len(name) < 2:
+        return None
+    decision = ctx.env.consult(name).decision
+    if decision.kind == "answer" and not decision.tentative:
+        return _start_for(ctx, ctx.env.catalogue.get(decision.choices[0].id), named=True)
+    if decision.kind == "clarify":
+        ids = [h.id for h in decision.choices]
+        text = choices_text([h.name for h in decision.choices], head=wording.PICK_TO_BOOK)
+        return Reply((text,), changes={"choices": ids, "want": BOOK})
+    return None
+
+
+def _start_for(ctx: Ctx, item: "Item", named: bool = False) -> Begin | Reply:
+    """Book this item; not on the hall's list (or no form offered): say so, and offer the guide or a person."""
     entry = ctx.hall.entry(item.id)
     if entry is None or not entry.forms:
         f = facts(item, ctx.hall)
@@ -357,7 +382,8 @@ def _start(ctx: Ctx) -> Begin | Reply | None:
         data["kind"] = "企业"
     if item.mail_delivery is False:
         data["mail"] = False
-    return Begin(data, f"好的，为您预约【{item.title}】的帮办代办（随时回复“取消”可以退出）。")
+    return Begin(data, f"好的，为您预约【{item.title}】的帮办代办（随时回复“取消”可以退出）。",
+                 changes={"item": item.id} if named else {})
 
 
 def _resume(ctx: Ctx) -> bool:
@@ -435,7 +461,15 @@ def _finish(ctx: Ctx) -> Reply | Goto:
     return Reply(("\n".join(lines),), (effect,), changes)
 
 
+_FILLER = re.compile(r"^(?:一下|办理|办|个|的)+|[\s，,。.？?！!]+$")
+_NAMED = (  # an item named with the wish to book it
+    r"^(?:我要|我想|我想要|帮我|请|麻烦)?(?:预约|预订)(?:一下)?(?:帮办|代办|上门服务)?(?P<item>.{2,})$",
+    r"^(?P<item>.{2,}?)(?:可以|能|能不能|可不可以|怎么|如何|怎样|要怎么|在哪里?)(?:网上)?(?:预约|申请帮办|申请代办)"
+    r"(?:吗|呢|啊)?[?？]?$",
+)
+
 BOOKING = Flow(name="booking", title="预约帮办代办", steps=STEPS, triggers=(BOOK,), needs_item=True, start=_start,
+               words=_NAMED,
                summary=_summary, finish=_finish, jumps=("slot",), resume=_resume,
                fix_example="手机号填错了”“改到周五")
 
