@@ -182,6 +182,7 @@ def test_a_case_from_a_conversation_tells_the_citizen_at_every_step_and_asks_for
     assert "1. 近期一寸彩色照片2张——怎么办：到照相馆拍摄" in told[0].payload
     assert "2. 租房合同——怎么办：与房东签订后带原件" in told[0].payload and "不要的" not in told[0].payload
 
+    assert the_case(app, number).citizen_told_at is None  # 反馈时间 is when the end is told
     assert move(clerk, number, "materials_supplied").status_code == 303
     assert len(outbox(app)) == 1  # 补正完成 tells the citizen nothing
     assert move(clerk, number, "accept", routing="一件事一次办", lead_unit="区卫生健康局").status_code == 303

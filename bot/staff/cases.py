@@ -623,7 +623,8 @@ def case_move(number: str):
                 from ..outbox import enqueue_text
 
                 enqueue_text(session, found.openid, text, "case")
-                found.citizen_told_at = now
+                if transition.target in s.FINAL_STATES:
+                    found.citizen_told_at = now  # 反馈时间 (台账): the applicant was told how it ended
                 told = text
             if action == "finish" and found.openid:
                 evaluate = (found.openid, found.number)
