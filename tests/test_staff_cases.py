@@ -469,3 +469,24 @@ def test_the_flows_registry_is_asked_for_the_evaluation_flow():
 
     assert has_flow(flows, "evaluation") == (flows.REGISTRY.get("evaluation") is not None)
     assert not has_flow(flows, "no-such-flow")
+
+
+def test_finishing_a_wechat_case_begins_the_real_evaluation_flow(app):
+    flows = pytest.importorskip("dialogs.flows")
+    if flows.REGISTRY.get("evaluation") is None:
+        pytest.skip("no evaluation flow in dialogs.flows yet")
+    with services_of(app).sessions.begin() as session:
+        escalation = Escalation(openid="oCitizen0003", item_id=ITEM, catalogue_version="v", reason="asked",
+                                status="taken", created_at=utcnow())
+        session.add(escalation)
+        session.flush()
+        escalation_id = escalation.id
+    clerk = client_for(app, "lixy")
+    number = register(clerk, escalation=str(escalation_id))
+    for action, inputs in [("accept", {"routing": "单部门"}), ("submit", {}),
+                           ("finish", {"result": "居住证已制好", "delivery": "自取"})]:
+        assert move(clerk, number, action, **inputs).status_code == 303
+    state = services_of(app).parts["store"].get_state("oCitizen0003")
+    assert state["flow"]["name"] == "evaluation" and state["flow"]["data"]["number"] == number
+    assert state["flow"]["step"] == "rating"
+    assert outbox(app)[-1].payload.endswith("请回复数字评价：1非常满意 2满意 3基本满意 4不满意 5非常不满意")
