@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dialogs.workdays import Calendar
@@ -58,9 +60,10 @@ def unit_named(session: Session, name: str | None, create: bool = True) -> Unit 
     name = name.strip()
     unit = session.scalar(select(Unit).where(Unit.name == name))
     if unit is None and create:
-        unit = Unit(name=name)
-        session.add(unit)
-        session.flush()
+        # Two workers may add the same unit at once: insert-or-nothing, then read whichever row won.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(Unit).values(name=name).on_conflict_do_nothing(index_elements=[Unit.name]))
+        unit = session.scalar(select(Unit).where(Unit.name == name))
     return unit
 
 
