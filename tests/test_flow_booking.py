@@ -77,7 +77,7 @@ def test_an_enterprise_books_a_proxy_with_a_clerk_who_is_not_the_legal_represent
                                          agent_phone="13800138000")
     assert opened.delivery == Delivery("邮寄", "王五", "13800138000", "广州市天河区示例路1号")
     assert opened.slot == SlotView(date(2026, 12, 2), time(13), time(13, 30), 3)
-    assert opened.promised_limit == "1(工作日)"
+    assert opened.promised_limit == "1(工作日)" and "授权委托书" in opened.note
 
 
 def test_the_legal_representative_coming_in_person_needs_no_authorisation_letter():
@@ -408,3 +408,21 @@ def test_the_booking_button_in_the_middle_of_a_booking_goes_on_with_it():
                                 (Inbound(user="o-citizen", kind="event", event="click", key="BOOK"),
                                  ["接着来", "手机号", "!请选择服务方式"])])
     assert turns[-1].state["flow"]["data"]["name"] == "张三"
+
+
+@pytest.mark.parametrize("said, then, slot", [
+    ("明天下午", None, ("2026-11-24", "13:00")),
+    ("下周三上午", None, ("2026-12-02", "09:00")),
+    ("12月3日", ("12月3日（周四）可以约这些时间", "2"), ("2026-12-03", "09:30")),
+    ("3号 9点", None, ("2026-12-03", "09:00")),
+    ("11月25日下午2点", None, ("2026-11-25", "14:00")),
+    ("2", None, ("2026-11-23", "13:00")),  # the second time offered with the question
+])
+def test_times_are_understood_as_people_say_them(said, then, slot):
+    steps = [("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []), ("13800138000", []),
+             (said, [then[0]] if then else ["结果怎么给您"])]
+    if then:
+        steps.append((then[1], ["结果怎么给您"]))
+    turns = converse(env_at(), steps)
+    kept = turns[-1].state["flow"]["data"]["slot"]
+    assert (kept["day"], kept["start"]) == slot

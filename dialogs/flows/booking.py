@@ -437,7 +437,9 @@ def _finish(ctx: Ctx) -> Reply | Goto:
                 if _mailed(data) else Delivery("自取"))
     effect = OpenCase(number=number, item_id=item.id, item_title=item.title,
                       catalogue_version=ctx.env.catalogue.version, unit=entry.unit, form=form, applicant=applicant,
-                      slot=slot, delivery=delivery, promised_limit=entry.promised_limit or item.promised_limit)
+                      slot=slot, delivery=delivery, promised_limit=entry.promised_limit or item.promised_limit,
+                      note=("经办人不是法定代表人，需带授权委托书" if enterprise and data.get("agent") != data.get("legal_rep")
+                            else None))
     lines = [f"预约好了！编号：{number}", f"事项：{shorten(item.title, 40)}（{form}）",
              f"时间：{slot_text(slot.day, slot.start, slot.end)}"]
     if form == HOME:
