@@ -40,15 +40,7 @@ from .db import utcnow
 from .escalations import CLOSED, EXPIRED, LEFT, QUEUED, TAKEN, WAITING, Escalation
 from .outbox import MAX_TEXT_BYTES, OutboxMessage, Quota, enqueue_text, mask_openid, pending_for, quota, split_text
 
-try:
-    from dialogs.handoff import set_human
-except ImportError:  # the dialogue's helper is not in this checkout yet; the same behaviour, minimal
-    from dialogs.state import STATE_VERSION, fresh
-
-    def set_human(state: object, status: str | None, escalation_id: int | None, now: datetime) -> dict:
-        base = dict(state) if isinstance(state, dict) and state.get("v") == STATE_VERSION else fresh(now)
-        human = None if status is None else {"id": escalation_id, "status": status}
-        return {**base, "human": human, "misses": 0, "updated": now.isoformat()}
+from dialogs.handoff import set_human
 
 if TYPE_CHECKING:
     from knowledge.model import Catalogue, HallData

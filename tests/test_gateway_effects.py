@@ -18,7 +18,7 @@ from bot.cases import states
 from bot.cases.models import Appointment, AuditEntry, Case, MaterialRecord, Message
 from bot.escalations import Escalation
 from bot.media import KeptMedia
-from bot.wechat.pushes import push_xml, text
+from bot.wechat.pushes import text
 from dialogs import effects as fx
 from dialogs.engine import Turn
 from dialogs.views import SlotView

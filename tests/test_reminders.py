@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.cases.models import Appointment, Case
+from bot.cases.models import Appointment
 from bot.cases.service import ApplicantDetails, open_case
 from bot.chores import make_chores
 from bot.config import Config

@@ -60,5 +60,6 @@ def gateway_of(app):
 
 
 def set_hall_clock(app, when):
-    """Turns of this app see the hall's time as `when` (aware; e.g. a Monday 10:00 Asia/Shanghai)."""
+    """Turns and the console of this app see the hall's time as `when` (aware; e.g. a Monday 10:00 Shanghai)."""
     gateway_of(app).runner.clock = lambda: when
+    app.extensions["bangban"].parts["clock"] = lambda: when

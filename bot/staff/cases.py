@@ -651,13 +651,14 @@ def start_evaluation(openid: str, number: str) -> bool:
     if begin is None or not has_flow(flows, "evaluation"):
         return False
     from ..app import services
+    from ..clock import hall_now
     from ..conversations import change_state
     from dialogs.state import STATE_VERSION, fresh
 
     store = services().parts.get("store")
     if store is None:
         return False
-    now = utcnow().astimezone(service.HALL_TIME_ZONE)
+    now = hall_now()
 
     def change(old):
         state = old if isinstance(old, dict) and old.get("v") == STATE_VERSION else fresh(now)

@@ -19,7 +19,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 
 from .. import handoff
 from ..cases.models import Staff
-from ..db import utcnow
+from ..clock import hall_now
 from ..escalations import Escalation
 from ..store import LockTimeout
 from . import staff
@@ -41,7 +41,7 @@ def parts():
 def queue_context() -> dict:
     me = current_staff()
     _, kb = parts()
-    now = utcnow()
+    now = hall_now()
     with db_session() as session:
         waiting = handoff.queue(session, now, catalogue=kb.knowledge.catalogue, hall=kb.hall, viewer=me)
         mine = handoff.held_by(session, me, now, catalogue=kb.knowledge.catalogue, hall=kb.hall)
@@ -81,7 +81,7 @@ def queue_action(escalation_id: int):
         abort(400)
     me = current_staff()
     store, kb = parts()
-    now = utcnow()
+    now = hall_now()
     try:
         with db_session() as session, session.begin():
             escalation = session.get(Escalation, escalation_id)

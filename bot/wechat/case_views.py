@@ -128,4 +128,4 @@ def is_open(hall: "HallData", calendar: "Calendar", now: datetime) -> bool:
 
 
 __all__ = ["user_cases", "newest_open_case", "free_slots", "reserve_case_number", "handoff_outlook", "is_open",
-           "next_answer_time", "time"]
+           "next_answer_time"]
