@@ -122,6 +122,22 @@ def test_a_booked_slot_has_one_place_less_and_a_full_slot_is_not_offered(app, sa
     assert time(9) not in starts and time(9, 30) in starts
 
 
+def test_a_booking_that_lost_the_race_for_the_last_place_stands_and_is_flagged_for_staff(app, say):
+    slot = SlotView(date(2026, 12, 2), time(16), time(16, 30), 1)
+    numbers = []
+
+    def book(env, state):
+        numbers.append(env.reserve_case_number())
+        return [booking(numbers[-1], slot)], None
+
+    for _ in range(4):  # capacity 3: the fourth confirmed in the same moment as the third
+        say(random_user(), "预约", {"预约": book})
+    with session_of(app) as session:
+        flagged = session.scalars(select(Case.number).join(AuditEntry, AuditEntry.case_id == Case.id)
+                                  .where(AuditEntry.action == "over_capacity", Case.number.in_(numbers))).all()
+    assert flagged == [numbers[-1]]
+
+
 def test_free_slots_are_none_on_a_holiday_and_only_later_ones_today(app, say):
     seen = {}
 

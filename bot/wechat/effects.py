@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from dialogs import effects as fx
 
@@ -152,11 +152,22 @@ class EffectRunner:
             form=effect.form, promised_limit=effect.promised_limit, calendar=self.calendar, note=effect.note,
             now=now, number=effect.number, **mailing)
         if effect.slot is not None:
+            self._check_capacity(session, case, effect.slot, now)
             session.add(Appointment(case_id=case.id, day=effect.slot.day, start=effect.slot.start,
                                     end=effect.slot.end, place=self._place(effect.unit), status="booked",
                                     created_at=now))
         self._marks(session, case, effect.materials, now)
         return case
+
+    def _check_capacity(self, session: "Session", case: Case, slot, now: datetime) -> None:
+        """The dialogue offered the slot with a place free; another citizen may have taken the last one since.
+        The booking stands (the citizen was told so) and the case records it, for staff to move if needed."""
+        taken = session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.day == slot.day, Appointment.start == slot.start, Appointment.status == "booked")) or 0
+        if taken >= self.hall.hall.schedule.slot_capacity:
+            log.warning("wechat: slot %s %s is over its capacity with case %s", slot.day, slot.start, case.number)
+            service.audit(session, case, service.SYSTEM, "over_capacity", case.state, case.state,
+                          "预约时段已满，超出1人，请工作人员协调", {"day": str(slot.day), "start": str(slot.start)}, now)
 
     def _place(self, unit: str | None) -> str:
         contact = self.hall.hall.unit(unit) if unit else None
@@ -179,6 +190,7 @@ class EffectRunner:
         for appointment in old:
             appointment.status = "cancelled"
         slot = effect.slot
+        self._check_capacity(session, case, slot, now)
         session.add(Appointment(case_id=case.id, day=slot.day, start=slot.start, end=slot.end,
                                 place=old[0].place if old else self._place(case.unit.name if case.unit else None),
                                 status="booked", created_at=now))
