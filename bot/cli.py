@@ -7,6 +7,7 @@
     bangban catalogue check PATH ...          check office guides, a 事项清单, contacts, a hall or lexicon folder
     bangban worker [--once]                   deliver the outbox (customer-service messages) through WeChat
     bangban wechat menu push [--file F] [--dry-run]   publish the custom menu (bot/data/menu.json)
+    bangban db upgrade|current|revision       the case database's migrations (bot/dbcli.py)
     bangban staff add NAME --unit U --role R  a console account (also: staff list, staff password USER)
 """
 from __future__ import annotations
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_staff_commands(sub)
     from .reportcli import add_report_commands; add_report_commands(sub)  # noqa: E702 - bangban report monthly
+    from .dbcli import add_db_commands; add_db_commands(sub)  # noqa: E702 - bangban db upgrade|current|revision
     return parser
 
 
