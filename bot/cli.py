@@ -19,7 +19,10 @@ from pathlib import Path
 
 from knowledge.problems import DataError
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from .config import Config, ConfigError
+from .db import SchemaError
 
 
 def _knowledge_base():
@@ -174,6 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"data error:\n{exc}", file=sys.stderr)
         return 2
+    except (SchemaError, SQLAlchemyError) as exc:  # the database: one line, never a traceback or a password
+        from .config import redact_url
+
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        try:
+            reason = reason.replace(Config.from_env().database_url, redact_url(Config.from_env().database_url))
+        except ConfigError:
+            pass
+        print(f"database error: {type(exc).__name__}: {reason}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
