@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -35,6 +36,7 @@ _WEEKDAY_NAMES = "一二三四五六日"
 _ONE_DAY = timedelta(days=1)
 
 
+@lru_cache(maxsize=8192)  # a few years of days: counting working days over long spans stays cheap
 def _official(d: date) -> tuple[bool, str | None] | None:
     """(is a holiday, its English name) from the package, or None when the package has no data for that year."""
     try:
@@ -124,4 +126,24 @@ class Calendar:
         Negative when b is before a."""
         if b < a:
             return -self.workdays_between(b, a)
-        return sum(self.is_workday(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+        return self._workdays_before(b + _ONE_DAY) - self._workdays_before(a + _ONE_DAY)
+
+    def _workdays_before(self, d: date) -> int:
+        """Working days from 1 January of d's year up to the day before d, plus those of the years before it back
+        to a fixed start; only differences of this are meaningful."""
+        total = sum(_year_counts(self, year)[-1] for year in range(_EPOCH_YEAR, d.year))
+        return total + _year_counts(self, d.year)[d.timetuple().tm_yday - 1]
+
+
+_EPOCH_YEAR = 2000
+
+
+@lru_cache(maxsize=256)
+def _year_counts(calendar: Calendar, year: int) -> tuple[int, ...]:
+    """counts[i]: working days among the first i days of `year` (counts[-1]: the whole year)."""
+    counts = [0]
+    day = date(year, 1, 1)
+    while day.year == year:
+        counts.append(counts[-1] + calendar.is_workday(day))
+        day += _ONE_DAY
+    return tuple(counts)
