@@ -161,6 +161,9 @@ def statistics_xlsx():
     return _xlsx(data, f"帮办代办服务事项办件统计表_{stats.month_text}.xlsx")
 
 
+OVERDUE_SHOWN = 50  # rows per unit on the page, the longest overdue first; the case list pages through all
+
+
 @staff.route("/overdue")
 @login_required()
 def overdue():
@@ -170,7 +173,7 @@ def overdue():
         groups = reports.overdue_cases(session, today, calendar_for(hall()), unit_id=unit_id)
         units = units_of(session)
     return render_template("staff/overdue.html", groups=groups, units=units, unit_id=unit_id, today=today,
-                           count=sum(len(g.cases) for g in groups), case_url=case_url)
+                           count=sum(len(g.cases) for g in groups), case_url=case_url, shown=OVERDUE_SHOWN)
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
