@@ -11,7 +11,6 @@ Deadlines are working days on the Chinese calendar (dialogs/workdays.py), counte
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
@@ -23,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dialogs.effects import Applicant as ApplicantDetails  # who applies, as the dialogue hands it over
 from dialogs.workdays import Calendar
 
 from ..db import utcnow
@@ -75,20 +75,6 @@ def promised_days(limit: str | None) -> int | None:
         return 0
     match = re.search(r"(\d+)", limit)
     return int(match.group(1)) if match else None
-
-
-@dataclass(frozen=True)
-class ApplicantDetails:
-    kind: str
-    name: str
-    phone: str | None = None
-    id_number: str | None = None
-    credit_code: str | None = None
-    legal_representative: str | None = None
-    agent_name: str | None = None
-    agent_phone: str | None = None
-    address: str | None = None
-    priority_group: str | None = None
 
 
 def open_case(session: Session, *, applicant: ApplicantDetails, openid: str | None, item_id: str | None,

@@ -141,13 +141,13 @@ class EffectRunner:
                               .order_by(Case.created_at.desc(), Case.id.desc()).limit(1))
 
     def open_case(self, session: "Session", openid: str, effect: fx.OpenCase, now: datetime) -> Case:
-        a, delivery = effect.applicant, effect.delivery
+        delivery = effect.delivery
         mailing = {}
         if delivery is not None:
             mailing = {"delivery": delivery.method, "recipient_name": delivery.recipient_name,
                        "recipient_phone": delivery.recipient_phone, "recipient_address": delivery.recipient_address}
         case = service.open_case(
-            session, applicant=service.ApplicantDetails(**a.__dict__), openid=openid, item_id=effect.item_id,
+            session, applicant=effect.applicant, openid=openid, item_id=effect.item_id,
             item_title=effect.item_title, catalogue_version=effect.catalogue_version, unit_name=effect.unit,
             form=effect.form, promised_limit=effect.promised_limit, calendar=self.calendar, note=effect.note,
             now=now, number=effect.number, **mailing)
