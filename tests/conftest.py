@@ -83,3 +83,36 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def model_sessions(request, tmp_path):
+    """A sessionmaker over every model's tables: a fresh SQLite file, and a fresh schema in the PostgreSQL of
+    `postgres_url` (dropped afterwards), so tests on both databases start empty."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    from bot.db import Base, import_models, session_factory
+
+    import_models()
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'models.db'}")
+        Base.metadata.create_all(engine)
+        yield session_factory(engine)
+        engine.dispose()
+        return
+    url = request.getfixturevalue("postgres_url")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
+    try:
+        Base.metadata.create_all(engine)
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -6,13 +6,12 @@ DATABASE_URL, failed in CI without it), each PostgreSQL test in a schema of its 
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.cases import notices
@@ -20,7 +19,6 @@ from bot.cases import service
 from bot.cases import states as s
 from bot.cases.models import CLERK, PERSON, AuditEntry, Case, Staff, Unit
 from bot.cases.numbers import NUMBER, normalise
-from bot.db import Base, import_models, session_factory
 from dialogs.workdays import Calendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -34,29 +32,10 @@ def hall_time(y: int, m: int, d: int, hour: int = 10, minute: int = 0) -> dateti
 
 
 # ---- databases -------------------------------------------------------------------------------------------------
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request, tmp_path):
-    import_models()
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'cases.db'}")
-        Base.metadata.create_all(engine)
-        yield session_factory(engine)
-        engine.dispose()
-        return
-    url = request.getfixturevalue("postgres_url")
-    schema = f"cases_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
-    try:
-        Base.metadata.create_all(engine)
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture
+def sessions(model_sessions):
+    """Every test here on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return model_sessions
 
 
 @pytest.fixture
@@ -352,7 +331,7 @@ def test_case_numbers_are_readable_and_unique_and_restart_each_day(sessions, cle
 
 
 def test_parallel_openings_never_share_a_number_on_postgresql(request, clerk, sessions):
-    if request.node.callspec.params["sessions"] != "postgresql":
+    if request.node.callspec.params["model_sessions"] != "postgresql":
         pytest.skip("parallel writers: PostgreSQL only (SQLite serialises writers anyway)")
     numbers, errors = [], []
     start = threading.Barrier(8)

@@ -8,13 +8,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
-import bot.cases.models  # noqa: F401 - the tables
-import bot.escalations  # noqa: F401
 from bot import handoff
 from bot.cases.models import ADMIN, CLERK, AuditEntry, Message, Staff, Unit
-from bot.db import Base, session_factory
 from bot.escalations import CLOSED, EXPIRED, LEFT, TAKEN, WAITING, Escalation
 from bot.outbox import OutboxMessage, UserWindow, mask_openid, note_user_message
 from bot.store import EmbeddedStore
@@ -31,28 +28,10 @@ HALL = HallData(
 
 
 # ---- databases ----------------------------------------------------------------------------------------------------
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request, tmp_path):
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'handoff.db'}")
-        Base.metadata.create_all(engine)
-        yield session_factory(engine)
-        engine.dispose()
-        return
-    url = request.getfixturevalue("postgres_url")
-    schema = f"handoff_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
-    try:
-        Base.metadata.create_all(engine)
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture
+def sessions(model_sessions):
+    """Every test here on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return model_sessions
 
 
 @pytest.fixture
