@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
-from zoneinfo import ZoneInfo
+
+from .clock import real_hall_now
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -19,12 +20,11 @@ if TYPE_CHECKING:
     from .store import ConversationStore
 
 log = logging.getLogger(__name__)
-HALL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def make_chores(config: "Config", sessions: "sessionmaker", store: "ConversationStore | None",
                 hall: "HallData", clock: Callable[[], datetime] | None = None) -> tuple[Callable[[], object], ...]:
-    now = clock or (lambda: datetime.now(HALL_TIME_ZONE))
+    now = clock or real_hall_now
     chores: list[Callable[[], object]] = []
     if config.reminder_template_id:
         from .reminders import parse_fields, queue_reminders

@@ -29,18 +29,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Iterable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from dialogs.handoff import set_human
+
 from .cases.models import ADMIN, AuditEntry, Message, Staff
+from .clock import HALL_TIME_ZONE
 from .conversations import change_state
 from .db import utcnow
 from .escalations import CLOSED, EXPIRED, LEFT, QUEUED, TAKEN, WAITING, Escalation
 from .outbox import MAX_TEXT_BYTES, OutboxMessage, Quota, enqueue_text, mask_openid, pending_for, quota, split_text
-
-from dialogs.handoff import set_human
 
 if TYPE_CHECKING:
     from knowledge.model import Catalogue, HallData
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HALL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 OUTBOX_REASON = "staff"  # staff replies
 NOTICE_REASON = "handoff"  # what the citizen is told when the conversation changes hands
 

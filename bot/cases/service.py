@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, Mapping
-from zoneinfo import ZoneInfo
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,6 +22,7 @@ from sqlalchemy.orm import Session
 from dialogs.effects import Applicant as ApplicantDetails  # who applies, as the dialogue hands it over
 from dialogs.workdays import Calendar
 
+from ..clock import HALL_TIME_ZONE
 from ..db import utcnow
 from . import states as s
 from .masking import mask_address, mask_id, mask_name, mask_phone
@@ -34,7 +32,6 @@ from .numbers import next_number
 if TYPE_CHECKING:
     from knowledge.model import HallData
 
-HALL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 CHECK_DAYS, SUBMIT_DAYS = 1, 2
 STEP_CHECK, STEP_SUBMIT, STEP_FINISH = "甄别", "提交窗口", "办结"
 SYSTEM, CITIZEN = "system", "citizen"

@@ -20,6 +20,7 @@ from ..db import Schema, session_factory
 from ..store import open_store
 from .endpoint import Gateway
 from .protocol import Keys
+from ..clock import real_hall_now
 from .turn import TurnRunner
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ def init_wechat(app: Flask, services: "Services", schema: Schema) -> Gateway:
     knowledge_base = knowledge_base_for(config)
     services.parts.update(store=store, knowledge_base=knowledge_base)
     runner = TurnRunner(store, services.sessions or session_factory(services.engine), knowledge_base,
-                        config.idle_minutes, schema.ensure)
+                        config.idle_minutes, schema.ensure,
+                        clock=lambda: (services.parts.get("clock") or real_hall_now)())
     gateway = Gateway(keys, store, runner, config.reply_budget_seconds)
     app.extensions[EXTENSION] = gateway
     app.add_url_rule("/wechat", endpoint="wechat", view_func=wechat, methods=["GET", "POST"])

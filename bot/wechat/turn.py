@@ -20,9 +20,11 @@ import traceback
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
-from zoneinfo import ZoneInfo
 
 from dialogs.effects import ForgetUser
+
+from ..clock import real_hall_now
+from ..conversations import HELD_TTL_SECONDS
 from dialogs.messages import IMAGE, Inbound
 
 if TYPE_CHECKING:
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HALL_TIME_ZONE = ZoneInfo("Asia/Shanghai")
 LOCK_WAIT_SECONDS = 60.0  # a turn waits this long for the user's previous turns (the request stops at the budget)
 STATE_TTL_MARGIN_SECONDS = 2 * 3600  # state outlives the idle time so the dialogue can restart gently
 LATE_REPLY, FURTHER_REPLY = "late_reply", "reply"  # outbox reasons
@@ -120,7 +121,8 @@ class TurnJob:
 
 class TurnRunner:
     def __init__(self, store: "ConversationStore", sessions: "sessionmaker", knowledge_base: "KnowledgeBase",
-                 idle_minutes: int, ensure_schema: Callable[[], None]) -> None:
+                 idle_minutes: int, ensure_schema: Callable[[], None],
+                 clock: Callable[[], datetime] = real_hall_now) -> None:
         self.store = store
         self.sessions = sessions
         self.knowledge_base = knowledge_base
@@ -131,7 +133,7 @@ class TurnRunner:
         from .effects import EffectRunner
 
         self.calendar = calendar_for(knowledge_base.hall)
-        self.clock: Callable[[], datetime] = lambda: datetime.now(HALL_TIME_ZONE)  # tests set the hall's time
+        self.clock = clock  # the hall's time (bot/clock.py)
         self.effects = EffectRunner(knowledge_base.hall, self.calendar)
 
     def start(self, inbound: Inbound, create_time: int, window: str | None) -> TurnJob:
@@ -170,8 +172,9 @@ class TurnRunner:
             job.committed = Outcome(passive=passive, replies=len(turn.replies), effects=len(turn.effects))
             if turn.state is None or any(isinstance(effect, ForgetUser) for effect in turn.effects):
                 self.store.delete_state(user)
-            else:
-                self.store.set_state(user, turn.state, self.state_ttl)
+            else:  # a conversation waiting for or held by a person outlives the idle time (bot/conversations.py)
+                ttl = HELD_TTL_SECONDS if turn.state.get("human") else self.state_ttl
+                self.store.set_state(user, turn.state, ttl)
         return job.committed
 
     def _record(self, job: TurnJob, turn: "Turn", now: datetime) -> tuple[str | None, int | None]:
