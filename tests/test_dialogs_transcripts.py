@@ -6,7 +6,6 @@ text message and every state to be plain JSON.
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,9 +13,10 @@ import pytest
 from dialogs.effects import Escalate, ForgetUser, KeepMedia
 from dialogs.engine import STATE_VERSION, Env, Turn, handle
 from dialogs.messages import Inbound
-from dialogs.text import WECHAT_TEXT_LIMIT
 from knowledge.hall import load_hall
 from knowledge.service import load_knowledge
+
+from flow_helpers import check, converse  # noqa: F401 (check: used by test_dialogs_handoff)
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2024, 5, 6, 10, 0, tzinfo=SHANGHAI)  # a Monday morning
@@ -62,31 +62,7 @@ def event(name: str, key: str | None = None) -> Inbound:
 
 # --- the one helper every transcript goes through ----------------------------------------------------------------
 
-def check(turn: Turn) -> None:
-    assert isinstance(turn.replies, tuple) and all(isinstance(r, str) and r for r in turn.replies)
-    for reply in turn.replies:
-        assert len(reply.encode("utf-8")) <= WECHAT_TEXT_LIMIT, reply
-    if turn.state is not None:
-        assert turn.state["v"] == STATE_VERSION
-        assert json.loads(json.dumps(turn.state, ensure_ascii=False)) == turn.state
-
-
-def converse(env: Env, transcript, state=None) -> list[Turn]:
-    """Play the transcript; return every turn (for checking effects and state)."""
-    turns = []
-    for number, (message, phrases) in enumerate(transcript, start=1):
-        inbound = said(message) if isinstance(message, str) else message
-        turn = handle(state, inbound, env)
-        check(turn)
-        text = "\n".join(turn.replies)
-        for phrase in phrases:
-            if phrase.startswith("!"):
-                assert phrase[1:] not in text, f"turn {number} ({message!r}) must not say {phrase[1:]!r}:\n{text}"
-            else:
-                assert phrase in text, f"turn {number} ({message!r}) should say {phrase!r}:\n{text}"
-        turns.append(turn)
-        state = turn.state
-    return turns
+# check(turn) and converse(env, transcript, state) live in tests/flow_helpers.py, shared with the flow tests.
 
 
 # --- questions and follow-ups --------------------------------------------------------------------------------------
