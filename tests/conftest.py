@@ -11,6 +11,7 @@ PostgreSQL and a Redis of its own. The rule:
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -85,13 +86,30 @@ def redis_url() -> str:
     return url
 
 
+@contextmanager
+def fresh_postgres_schema(url: str, prefix: str = "test"):
+    """A URL whose connections use a new, empty schema of the PostgreSQL at `url`; the schema is dropped after."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def model_sessions(request, tmp_path):
     """A sessionmaker over every model's tables: a fresh SQLite file, and a fresh schema in the PostgreSQL of
     `postgres_url` (dropped afterwards), so tests on both databases start empty."""
-    import uuid
-
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
 
     from bot.db import Base, import_models, session_factory
 
@@ -102,17 +120,10 @@ def model_sessions(request, tmp_path):
         yield session_factory(engine)
         engine.dispose()
         return
-    url = request.getfixturevalue("postgres_url")
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
-    try:
-        Base.metadata.create_all(engine)
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        engine = create_engine(url, pool_size=10)
+        try:
+            Base.metadata.create_all(engine)
+            yield session_factory(engine)
+        finally:
+            engine.dispose()

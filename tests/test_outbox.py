@@ -3,14 +3,14 @@ messages, splitting, and several workers on one PostgreSQL sending each message 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 
 from bot.db import Base, session_factory
+from conftest import fresh_postgres_schema
 from bot.outbox import (FAILED, HELD, MAX_TEXT_BYTES, QUEUED, SENDING, SENT, UNDELIVERABLE, OutboxMessage, UserWindow,
                         enqueue_text, mask_openid, note_user_message, pending_for, quota, split_text,
                         undelivered)
@@ -302,19 +302,13 @@ def test_logs_mask_openids(sessions, worker, fake, clock, caplog):
 # ---- several workers on one PostgreSQL -----------------------------------------------------------------------------
 @pytest.fixture
 def pg_sessions(postgres_url):
-    schema = f"outbox_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"}, pool_size=10)
-    try:
-        Base.metadata.create_all(engine, tables=TABLES)
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema(postgres_url, "outbox_test") as url:
+        engine = create_engine(url, pool_size=10)
+        try:
+            Base.metadata.create_all(engine, tables=TABLES)
+            yield session_factory(engine)
+        finally:
+            engine.dispose()
 
 
 def test_parallel_workers_on_postgresql_send_each_message_exactly_once(pg_sessions):

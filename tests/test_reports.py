@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import io
-import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, select
 
 from bot.cases import states as s
+from conftest import fresh_postgres_schema
 from bot.cases.models import AuditEntry, Case, Evaluation, FollowUp, Staff, Unit
 from bot.db import Schema, session_factory
 from bot.evaluations import RatingError, close_follow_up, record_rating, FollowUpError
@@ -327,20 +326,13 @@ def test_satisfied_ratings_open_no_follow_up(sessions):
 
 @pytest.fixture
 def pg_sessions(postgres_url):
-    schema = f"reports_{secrets.token_hex(6)}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = create_engine(url)
-    try:
-        Schema(engine).ensure()
-        yield session_factory(engine)
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_postgres_schema(postgres_url, "reports") as url:
+        engine = create_engine(url)
+        try:
+            Schema(engine).ensure()
+            yield session_factory(engine)
+        finally:
+            engine.dispose()
 
 
 def test_statistics_and_ledger_on_postgresql(pg_sessions):
