@@ -2,6 +2,10 @@
 
 Kept apart from the matcher so the thresholds (data: knowledge/data/decision.toml) are tested on plain numbers.
 Items with the same name (the same service published by two units) count as one choice.
+Besides the score, two facts the matcher gives about the best hit count:
+- a low score is forgiven when the question names most of the item's name (a long question with chatter);
+- a lone item is not answered when the question names another sub-case of it (Hit.other_case), unless the
+  score is confident anyway.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ ANSWER, CLARIFY, DECLINE = "answer", "clarify", "decline"
 @dataclass(frozen=True)
 class Thresholds:
     decline_below: float = 0.6
+    named_from: float = 0.6  # from here up to decline_below, answered tentatively when the item is named
+    named_share: float = 1.0  # "named": at least this share of the item's name is in the question
     answer_at: float = 0.75
     answer_margin: float = 0.06
     clarify_window: float = 0.08
@@ -61,6 +67,8 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
         t = Thresholds(**values)
         if t.decline_below > t.answer_at:
             problems.append(Problem(str(path), None, "decline_below", "must not be above answer_at"))
+        if t.named_from > t.decline_below:
+            problems.append(Problem(str(path), None, "named_from", "must not be above decline_below"))
     if problems:
         raise DataError(problems)
     return Thresholds(**values)
@@ -79,9 +87,13 @@ def _distinct(hits: Sequence[Hit]) -> list[Hit]:
 def decide(hits: Sequence[Hit], t: Thresholds = Thresholds()) -> Decision:
     """Hits must be sorted best first."""
     distinct = _distinct(hits)
-    if not distinct or distinct[0].score < t.decline_below:
-        return Decision(DECLINE, tuple(distinct[:3]))
+    if not distinct:
+        return Decision(DECLINE, ())
     best = distinct[0]
+    if best.score < t.decline_below:
+        if best.score >= t.named_from and best.coverage >= t.named_share and not best.other_case:
+            return Decision(ANSWER, (best,), tentative=True)
+        return Decision(DECLINE, tuple(distinct[:3]))
     runner_up = distinct[1].score if len(distinct) > 1 else 0.0
     if best.score >= t.answer_at and best.score - runner_up >= t.answer_margin:
         return Decision(ANSWER, (best,))
@@ -89,5 +101,7 @@ def decide(hits: Sequence[Hit], t: Thresholds = Thresholds()) -> Decision:
     if len(close) < 2:
         close = [h for h in distinct[:2] if h.score >= t.decline_below]
     if len(close) < 2:
+        if best.other_case:
+            return Decision(DECLINE, tuple(distinct[:3]))
         return Decision(ANSWER, (best,), tentative=best.score < t.answer_at)
     return Decision(CLARIFY, tuple(close[: t.max_choices]))

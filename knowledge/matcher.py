@@ -7,6 +7,13 @@ How an item is scored (all in [0, 1]):
 - item coverage: how much of the item's name the question mentions, so the plain item beats its variants when
   the question is plain (结婚登记 before 结婚登记预约);
 - action agreement: a question about 补领 is not answered by an item about 首次申领.
+The best hit also carries two facts for the decision step (knowledge/decide.py), not part of the score:
+- name coverage: how much of the item's name, weighted by how rare each character is, the question mentions
+  (装修期间电表暂拆 names all that matters of 用电服务暂拆, however much else it says);
+- another sub-case: the item is one sub-case (a qualifier in brackets: 住房公积金提取（离休、退休提取）) the
+  question does not mention, while the question names something specific the item does not explain (买房提取
+  住房公积金): probably a sub-case the catalogue does not have. Words found in many items' guides (网上, 审核,
+  办法) ask about the procedure, not a sub-case, and are not counted.
 Candidates come from an inverted index over character and pinyin pairs (numpy), so a 50,000-item catalogue
 stays fast; only the best 80 candidates are scored exactly.
 """
@@ -15,7 +22,8 @@ from __future__ import annotations
 import math
 import statistics
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -43,6 +51,8 @@ DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认�
 CANDIDATES = 80
 TYPO_SIMILARITY = 80  # rapidfuzz partial_ratio of a core word against the item name
 TYPO_CREDIT = 0.6
+# A word in at least this share of the items' guides (and at least two) is procedure vocabulary, not a sub-case.
+GUIDE_WORD_SHARE = 0.004
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,10 @@ class Hit:
     name: str
     score: float
     matched: str = ""  # the part of the question the item explains, for logs and tests
+    # Best hit only (see the module docstring): how much of the item's name the question names, and whether it
+    # names a sub-case the item is not.
+    coverage: float = 0.0
+    other_case: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,7 @@ class _Entry:
     title_pairs: tuple[tuple[str, tuple[str, str]], ...]  # pairs of the title with sound keys, for item coverage
     actions: frozenset[str]
     title: str  # cleaned, for typo tolerance
+    qualifier_pairs: tuple[tuple[str, tuple[str, str]], ...]  # pairs only the bracketed qualifier has
 
 
 def _pairs(text: str) -> list[tuple[str, tuple[str, str]]]:
@@ -77,6 +92,21 @@ def _pairs(text: str) -> list[tuple[str, tuple[str, str]]]:
 
 def _sound_keys(a: str, b: str) -> tuple[str, str]:
     return sys.intern(f"{a}|{pinyin_of(b)}"), sys.intern(f"{pinyin_of(a)}|{b}")
+
+
+def _split_qualifier(title: str) -> tuple[str, str]:
+    """(name outside brackets, text inside brackets): 住房公积金提取(离休、退休提取) -> 住房公积金提取, 离休、退休提取."""
+    outside, inside, depth = [], [], 0
+    for ch in title:
+        if ch == "(":
+            depth += 1
+            inside.append(" ")
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+            inside.append(" ")
+        else:
+            (inside if depth else outside).append(ch)
+    return "".join(outside), "".join(inside)
 
 
 def _detail_text(item: Item) -> str:
@@ -105,6 +135,8 @@ class Matcher:
             widened = [w for key, words in lexicon.expansions.items() if key in title for w in words]
             name_text = " ".join([title, extra, *sorted(actions), *widened])
             pairs = _pairs(name_text)
+            name, qualifier = _split_qualifier(title)
+            name_bigrams = {b for b, _ in _pairs(name)}
             entry = _Entry(
                 bigrams=frozenset(b for b, _ in pairs),
                 pinyin=frozenset(k for _, keys in pairs for k in keys),
@@ -113,6 +145,7 @@ class Matcher:
                 title_pairs=tuple(_pairs(title)),
                 actions=actions,
                 title=title,
+                qualifier_pairs=tuple(p for p in _pairs(qualifier) if p[0] not in name_bigrams),
             )
             self._entries.append(entry)
             for ch in entry.chars:
@@ -127,6 +160,8 @@ class Matcher:
         self._postings = {k: np.fromiter(v, dtype=np.int32, count=len(v)) for k, v in postings.items()}
         self._ids = [item.id for item in items]
         self._titles = [item.title for item in items]
+        self._procedure_min = max(2, GUIDE_WORD_SHARE * n)
+        self._procedure_word = lru_cache(maxsize=8192)(self._in_many_guides)
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -145,7 +180,12 @@ class Matcher:
             if score > 0:
                 scored.append((score, -len(self._titles[index]), index, matched))
         scored.sort(key=lambda s: (s[0], s[1], -s[2]), reverse=True)
-        return [Hit(self._ids[i], self._titles[i], round(s, 4), m) for s, _, i, m in scored[:max(top, 1)]]
+        hits = [Hit(self._ids[i], self._titles[i], round(s, 4), m) for s, _, i, m in scored[:max(top, 1)]]
+        if hits:
+            best = self._entries[scored[0][2]]
+            hits[0] = replace(hits[0], coverage=round(self._name_coverage(best, prepared), 4),
+                              other_case=self._other_case(best, prepared))
+        return hits
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -173,7 +213,8 @@ class Matcher:
                 for i in missing:
                     char_credits[i] = TYPO_CREDIT
 
-    def _score(self, entry: _Entry, q: "_Prepared") -> tuple[float, str]:
+    def _char_credits(self, entry: _Entry, q: "_Prepared") -> list[float]:
+        """How well the item explains each character of the question, from 0 to 1."""
         credits = []
         for bigram, pinyin in q.pairs:
             if bigram is None:
@@ -187,7 +228,6 @@ class Matcher:
             else:
                 credits.append(0.0)
         char_credits = []
-        clause_hit: dict[int, bool] = {}
         generic = not entry.actions
         for pos, (ch, weight, core, single, clause, action) in enumerate(q.chars):
             credit = max(credits[pos - 1] if pos > 0 else 0.0, credits[pos] if pos < len(credits) else 0.0)
@@ -197,20 +237,22 @@ class Matcher:
                 credit = GENERIC_ITEM_CREDIT
             char_credits.append(credit)
         self._forgive_typos(entry, q, char_credits)
-        for (_, _, core, _, clause, _), credit in zip(q.chars, char_credits):
-            if core and credit >= DETAIL_CREDIT:
-                clause_hit[clause] = True
+        return char_credits
+
+    def _score(self, entry: _Entry, q: "_Prepared") -> tuple[float, str]:
+        char_credits = self._char_credits(entry, q)
+        clause_hit = _explained_clauses(q, char_credits)
         num = den = 0.0
         matched = []
         for (ch, weight, core, _, clause, _), credit in zip(q.chars, char_credits):
             if core:
-                if credit == 0.0 and not clause_hit.get(clause):
+                if credit == 0.0 and clause not in clause_hit:
                     weight *= CONTEXT_WEIGHT
                 num += weight * credit
                 den += weight
             elif credit > 0:
                 num += weight * SOFT_FACTOR * credit
-                den += weight * SOFT_FACTOR
+                den += weight * SOFT_FACTOR * credit  # a soft word the item explains helps, never hurts
             matched.append(ch if credit > 0 else " ")
         if den == 0 or num == 0:
             return 0.0, ""
@@ -224,6 +266,45 @@ class Matcher:
         score = query_coverage * (1 - ITEM_COVERAGE_SHARE + ITEM_COVERAGE_SHARE * item_coverage)
         score *= _action_factor(q.actions, entry.actions)
         return score, " ".join("".join(matched).split())
+
+    def _name_coverage(self, entry: _Entry, q: "_Prepared") -> float:
+        weights = {}
+        covered = set()
+        for bigram, (k1, k2) in entry.title_pairs:
+            for ch in bigram:
+                weights[ch] = self._char_idf.get(ch, self._unseen_idf)
+            if bigram in q.bigrams or k1 in q.pinyin or k2 in q.pinyin:
+                covered.update(bigram)
+        total = sum(weights.values())
+        return sum(weights[ch] for ch in covered) / total if total else 0.0
+
+    def _other_case(self, entry: _Entry, q: "_Prepared") -> bool:
+        qualifier = entry.qualifier_pairs
+        if not qualifier or any(b in q.bigrams or k1 in q.pinyin or k2 in q.pinyin for b, (k1, k2) in qualifier):
+            return False
+        credits = self._char_credits(entry, q)
+        clause_hit = _explained_clauses(q, credits)
+        for start, end in q.core_words:
+            if q.chars[start][4] in clause_hit and not any(credits[start:end]):
+                word = "".join(q.chars[i][0] for i in range(start, end))
+                if not self._procedure_word(word):
+                    return True
+        return False
+
+    def _in_many_guides(self, word: str) -> bool:
+        """Procedure vocabulary (网上, 审核, 办法): about how things are done, not which case. Cached per word."""
+        count = 0
+        for entry in self._entries:
+            count += word in entry.detail
+            if count >= self._procedure_min:
+                return True
+        return False
+
+
+def _explained_clauses(q: "_Prepared", char_credits: list[float]) -> set[int]:
+    """Clauses with a core character the item explains; the rest of the question is context."""
+    return {clause for (_, _, core, _, clause, _), credit in zip(q.chars, char_credits)
+            if core and credit >= DETAIL_CREDIT}
 
 
 def _action_factor(asked: frozenset[str], offered: frozenset[str]) -> float:
@@ -266,17 +347,21 @@ class _Prepared:
     lookup_keys: tuple[str, ...]
     actions: frozenset[str]
     word_spans: tuple[tuple[int, int], ...]  # [start, end) of runs of three or more core characters
+    core_words: tuple[tuple[int, int], ...]  # [start, end) of each core token of two or more characters
 
     @classmethod
     def build(cls, query: Query, char_idf: dict[str, float], unseen_idf: float) -> "_Prepared":
         chars: list[tuple[str, float, bool, bool, int, str | None]] = []
         pairs: list[tuple[str | None, tuple[str, str] | None]] = []
+        core_words = []
         for clause, run in enumerate(query.runs):
             if chars:
                 pairs.append((None, None))
             start = len(chars)
             for token in run:
                 single = token.kind == CORE and len(token.text) == 1
+                if token.kind == CORE and len(token.text) > 1:
+                    core_words.append((len(chars), len(chars) + len(token.text)))
                 for ch in token.text:
                     chars.append((ch, char_idf.get(ch, unseen_idf), token.kind == CORE, single, clause, token.action))
             for i in range(start, len(chars) - 1):
@@ -290,4 +375,4 @@ class _Prepared:
                 core_keys.add(b)
                 core_keys.update(keys)
         return cls(tuple(chars), tuple(pairs), bigrams, pinyin, tuple(sorted(core_keys)), query.actions,
-                   _core_spans(chars))
+                   _core_spans(chars), tuple(core_words))

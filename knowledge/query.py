@@ -15,6 +15,7 @@ jieba.setLogLevel(logging.WARNING)
 CORE, SOFT = "core", "soft"
 
 _OFFICE_ENDINGS = ("局", "厅", "所", "中心", "大厅", "窗口", "办公室", "委员会", "派出所", "街道办")
+_PLACE_ENDINGS = ("区", "县", "镇", "乡")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class QueryAnalyser:
         for word in sorted(set(self.extra_words) | self.lexicon.words()):
             if 1 < len(word) <= 12:
                 self.tokenizer.add_word(word, freq=max(self.tokenizer.suggest_freq(word), 50))
+        self._names = "\n".join(self.extra_words)  # to tell a place name (二七区) from catalogue wording (开发区)
         self._aliases = alias_pattern(self.lexicon.aliases)
         self._action_words = tuple(sorted((w for w in self.lexicon.actions if len(w) > 1), key=len, reverse=True))
 
@@ -88,6 +90,8 @@ class QueryAnalyser:
             return Token(word, SOFT, field=lex.fields[word])
         if word in lex.regions or (len(word) > 1 and word[:-1] in lex.regions and word[-1] in "省市区县镇"):
             return Token(word, SOFT, region=True)
+        if len(word) in (3, 4) and word.endswith(_PLACE_ENDINGS) and word not in self._names:
+            return Token(word, SOFT, region=True)  # a district or town the regions list does not know: 二七区
         if len(word) > 2 and word.endswith(_OFFICE_ENDINGS):
             return Token(word, SOFT)  # the office named around the question: 民政局, 车管所, 社保局
         if word in lex.filler or word.isascii() and word.isalpha():

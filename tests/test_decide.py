@@ -117,6 +117,49 @@ def test_no_more_than_max_choices_are_offered(max_choices):
     assert ids(decision) == [f"H-{n}" for n in range(1, max_choices + 1)]
 
 
+# --- the two facts besides the score: the item is named; the question names another sub-case --------------------------
+
+N = Thresholds(decline_below=0.5, named_from=0.25, named_share=0.625, answer_at=0.75, answer_margin=0.125,
+               clarify_window=0.25, max_choices=5)
+
+
+def test_a_low_scoring_hit_whose_name_the_question_mostly_names_is_answered_tentatively():
+    # "装修期间电表暂拆": the chatter lowers the score, but the question names the item.
+    decision = decide([Hit("H-1", "用电服务暂拆", 0.375, coverage=0.75), Hit("H-2", "用电服务暂拆恢复", 0.25)], N)
+    assert decision.kind == ANSWER and decision.tentative and ids(decision) == ["H-1"]
+
+
+@pytest.mark.parametrize("score, coverage", [(0.1875, 1.0), (0.375, 0.5)])
+def test_a_low_scoring_hit_is_declined_when_too_low_or_not_named_enough(score, coverage):
+    assert decide([Hit("H-1", "更名过户", score, coverage=coverage)], N).kind == DECLINE
+
+
+def test_a_named_item_is_declined_when_the_question_names_another_sub_case_of_it():
+    hit = Hit("H-1", "住房公积金提取（离休、退休提取）", 0.375, coverage=0.75, other_case=True)
+    assert decide([hit], N).kind == DECLINE
+
+
+def test_a_lone_item_is_not_answered_when_the_question_names_another_sub_case():
+    # "买房提取住房公积金" against the only item, 住房公积金提取（离休、退休提取）.
+    hit = Hit("H-1", "住房公积金提取（离休、退休提取）", 0.625, coverage=0.75, other_case=True)
+    decision = decide([hit, Hit("H-2", "基金会设立登记", 0.125)], N)
+    assert decision.kind == DECLINE and ids(decision) == ["H-1", "H-2"]
+    plain = Hit("H-1", "住房公积金提取（离休、退休提取）", 0.625, coverage=0.75)
+    assert decide([plain], N).kind == ANSWER
+
+
+def test_a_confident_hit_is_answered_even_when_a_sub_case_looks_different():
+    hit = Hit("H-1", "住房公积金提取（离休、退休提取）", 0.8125, coverage=0.75, other_case=True)
+    assert decide([hit], N).kind == ANSWER
+
+
+def test_items_that_differ_by_sub_case_are_still_offered_as_choices():
+    # "查下我名下有哪些涉税信息": which of the sub-cases is the citizen's is exactly what the choices ask.
+    decision = decide([Hit("H-1", "纳税人涉税信息查询(（个人）)", 0.5625, other_case=True),
+                       Hit("H-2", "纳税人涉税信息查询(（企业）)", 0.5625, other_case=True)], N)
+    assert decision.kind == CLARIFY and ids(decision) == ["H-1", "H-2"]
+
+
 # --- the thresholds file --------------------------------------------------------------------------------------------
 
 def write(tmp_path, text: str):
@@ -127,7 +170,8 @@ def write(tmp_path, text: str):
 
 def test_the_bundled_thresholds_load_and_make_sense():
     t = load_thresholds()
-    assert 0 < t.decline_below <= t.answer_at <= 1
+    assert 0 < t.named_from <= t.decline_below <= t.answer_at <= 1
+    assert 0.5 <= t.named_share <= 1
     assert 0 < t.answer_margin < 1 and 0 < t.clarify_window < 1
     assert 2 <= t.max_choices <= 9
 
@@ -176,6 +220,13 @@ def test_decline_below_above_answer_at_is_rejected(tmp_path):
         load_thresholds(write(tmp_path, "decline_below = 0.8\nanswer_at = 0.7\n"))
     [problem] = raised.value.problems
     assert problem.field == "decline_below" and "answer_at" in problem.message
+
+
+def test_named_from_above_decline_below_is_rejected(tmp_path):
+    with pytest.raises(DataError) as raised:
+        load_thresholds(write(tmp_path, "decline_below = 0.4\nnamed_from = 0.5\n"))
+    [problem] = raised.value.problems
+    assert problem.field == "named_from" and "decline_below" in problem.message
 
 
 def test_decline_below_equal_to_answer_at_is_allowed(tmp_path):

@@ -220,3 +220,76 @@ def test_a_word_typed_with_one_wrong_character_inside_it_is_still_understood(mat
 
     monkeypatch.setattr(knowledge.matcher, "TYPO_CREDIT", 0.0)
     assert typo[0].score > matcher.search("最低生后保障", top=3)[0].score  # the wrong character is forgiven
+
+
+# --- facts for the decision step: how much of the item the question names; another sub-case ----------------------
+
+def _guide(id_, name, sub_item=None, materials=(), unit="甲市服务中心"):
+    return {"id": id_, "name": name, "sub_item": sub_item, "unit": unit, "level": "市", "item_type": None,
+            "categories": [], "promised_limit": None, "legal_limit": None, "service_form": None,
+            "conditions": None, "materials": list(materials), "fee": None, "location": None, "phone": None,
+            "faq": None}
+
+
+@pytest.fixture(scope="module")
+def sub_case_matcher(tmp_path_factory):
+    """A catalogue that has only one sub-case of 住房公积金提取; other items' guides mention 网上 (procedure)."""
+    import json
+    rows = [
+        _guide("F-1", "住房公积金提取", "离休、退休提取", ["提取申请表", "退休证原件"]),
+        _guide("F-2", "用电服务暂拆", None, ["用电户身份证明", "网上申请截图"]),
+        _guide("F-3", "结婚登记", None, ["居民身份证、户口簿", "网上预约记录"], unit="甲市民政局婚姻登记处"),
+        _guide("F-4", "经济开发区查询"),
+    ]
+    path = tmp_path_factory.mktemp("sub_case") / "guides.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return Matcher(load_catalogue([path]), load_lexicon())
+
+
+def test_a_question_naming_a_sub_case_the_item_is_not_is_declined(sub_case_matcher, thresholds):
+    hit = sub_case_matcher.search("买房提取住房公积金")[0]
+    assert hit.id == "F-1" and hit.other_case
+    assert decide(sub_case_matcher.search("买房提取住房公积金"), thresholds).kind == DECLINE
+
+
+@pytest.mark.parametrize("question", [
+    "住房公积金提取多久到账",  # names no sub-case: the one the catalogue has is the answer
+    "退休了提取住房公积金",  # names the item's own sub-case
+    "网上提取住房公积金",  # 网上 is in other items' guides: how it is done, not which case
+])
+def test_a_question_naming_no_other_sub_case_is_answered(sub_case_matcher, thresholds, question):
+    hits = sub_case_matcher.search(question)
+    assert hits[0].id == "F-1" and not hits[0].other_case
+    assert decide(hits, thresholds).kind == ANSWER
+
+
+def test_an_item_without_a_qualifier_has_no_other_sub_case(sub_case_matcher):
+    assert not sub_case_matcher.search("装修用电暂拆")[0].other_case
+
+
+def test_name_coverage_grows_with_how_much_of_the_name_is_named(sub_case_matcher):
+    def coverage(question):
+        return next(h.coverage for h in sub_case_matcher.search(question) if h.id == "F-2")
+    assert coverage("用电服务暂拆") == 1.0
+    assert coverage("用电服务暂拆") > coverage("电表暂拆") > coverage("暂拆") > 0
+
+
+def test_a_chatty_question_that_names_the_item_is_answered_tentatively(sub_case_matcher, thresholds):
+    question = "我家装修房子电表要暂拆"
+    hits = sub_case_matcher.search(question)
+    assert hits[0].id == "F-2" and hits[0].score < thresholds.decline_below
+    decision = decide(hits, thresholds)
+    assert decision.kind == ANSWER and decision.tentative
+
+
+def test_an_unknown_district_is_a_place_not_what_is_asked(sub_case_matcher, thresholds):
+    tokens = {t.text: t for run in sub_case_matcher.analyse("郑州民政局离婚办理时间二七区").runs for t in run}
+    assert tokens["二七区"].region
+    # a word ending like a district that an item name uses is still what is asked
+    assert not next(t for run in sub_case_matcher.analyse("开发区").runs for t in run).region
+
+
+def test_naming_the_office_around_the_question_does_not_lower_the_item(sub_case_matcher):
+    def score(question):
+        return next(h.score for h in sub_case_matcher.search(question) if h.id == "F-3")
+    assert score("民政局结婚登记") >= score("结婚登记")
