@@ -66,6 +66,10 @@ FOLLOW_UPS = ["在哪办", "要带什么材料", "电话多少", "多久能办�
 CHOICES = ["1", "2", "3", "第一个", "第二个"]
 SMALL_TALK = ["你好", "谢谢", "好的谢谢", "帮助", "菜单", "在吗", "嗯", "？"]
 HUMAN = "转人工"
+# While waiting for a person the citizen adds a line or two (relayed to staff), then goes back to the assistant:
+# nobody at a console answers during the run, and a citizen does not keep writing into an empty queue for ever.
+WHILE_WAITING = ["我等一下", "麻烦快点", "好的"]
+BACK_TO_BOT = "结束人工"
 
 
 def item_names() -> tuple[list[str], list[str]]:
@@ -104,7 +108,7 @@ def question_mix(seed: int, count: int = 4000) -> list[str]:
         elif roll < 0.99:
             out.append(rng.choice(SMALL_TALK))
         else:
-            out.append(HUMAN)
+            out += [HUMAN, *rng.sample(WHILE_WAITING, 2), BACK_TO_BOT]
     return out
 
 
@@ -148,7 +152,7 @@ def one_citizen(port: int, user: str, messages: list[str], msg_id: int, begin: f
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     mine = Tally()
     pause = random.Random(msg_id)
-    index = 0
+    index = pause.randrange(len(messages))  # each citizen somewhere else in the mix, not all in step
     while time.monotonic() < begin:
         time.sleep(0.001)
     if think > 0:  # citizens who pause do not all start at the same instant either
@@ -466,7 +470,7 @@ def table(rows: list[list[str]], headers: list[str]) -> None:
         print(line.format(*row))
 
 
-def report(echo: Result, app: Result, args, counts: dict[str, int] | None) -> bool:
+def report(echo: Result, app: Result, args, counts: dict[str, int] | None, messages: list[str]) -> bool:
     throughput_ratio = app.throughput / echo.throughput if echo.throughput else float("nan")
     p99_ratio = app.percentile(99) / echo.percentile(99) if echo.answered else float("nan")
     workers = f"{args.workers} × {args.worker_class}" + (f" ({args.threads} threads)" if args.worker_class ==
@@ -474,7 +478,10 @@ def report(echo: Result, app: Result, args, counts: dict[str, int] | None) -> bo
     pace = f"pausing {args.think:g} s on average between messages" if args.think > 0 else "no pause between messages"
     print(f"\n# bench/gateway.py: {args.users} citizens at once ({pace}), {args.seconds:g} s each ({args.rounds} "
           f"alternating slices) after {args.warmup:g} s warm-up; gunicorn {workers} workers each; {os.cpu_count()} "
-          f"CPUs; load from {args.clients} processes\n")
+          f"CPUs; load from {args.clients} processes")
+    distinct = len(set(messages))
+    print(f"message mix: {len(messages)} messages, {distinct} different texts ({1 - distinct / len(messages):.0%} "
+          "repeat an earlier one; each citizen starts at its own place in the mix)\n")
 
     def per_request_ms(seconds: float, result: Result) -> str:
         return f"{seconds * 1000 / result.answered:.2f}" if result.answered else "-"
@@ -590,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         for server in (echo, app):
             if "Traceback" in server.log():
                 print(f"\n{server.log_path} has a traceback:\n{server.log()[-3000:]}", file=sys.stderr)
-        met = report(echo_result, app_result, args, counts)
+        met = report(echo_result, app_result, args, counts, messages)
         if profile is not None:
             profile_summary(directory, profile.name)
     finally:

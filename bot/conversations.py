@@ -17,10 +17,10 @@ IDLE_TTL_SECONDS = 4 * 3600
 
 def change_state(store: "ConversationStore", openid: str, change: Callable[[dict | None], dict | None]) -> dict | None:
     """Apply `change(old_state) -> new_state` (None: forget the conversation); returns the new state."""
-    with store.lock(openid, LOCK_WAIT_SECONDS):
-        new = change(store.get_state(openid))
+    with store.hold(openid, LOCK_WAIT_SECONDS) as held:
+        new = change(held.state)
         if new is None:
-            store.delete_state(openid)
+            held.forget()
         else:
-            store.set_state(openid, new, HELD_TTL_SECONDS if new.get("human") else IDLE_TTL_SECONDS)
-        return new
+            held.save(new, HELD_TTL_SECONDS if new.get("human") else IDLE_TTL_SECONDS)
+    return new

@@ -9,8 +9,11 @@ API, and only inside a window (wechat.md A6):
 
 Anything that must reach the citizen later — an answer that took longer than WeChat's 5 seconds, a staff reply, a
 reminder — is written here with `enqueue_text` in the caller's transaction, and `bangban worker` (bot/worker.py)
-delivers it. The gateway calls `note_user_message` for every message and event it receives, so that the windows are
-known here. `quota` tells the staff console how many messages may still go to a user, and until when.
+delivers it. The gateway calls `note_user_message` for the messages and events it receives, so that the windows are
+known here: every event, and a message whenever the conversation store holds no fresh `window_mark` for the user
+(set when the window is written, dropped by the worker when it sends into that window). So a chat of many
+messages writes its window once per WINDOW_MARK_SECONDS, and the recorded start of a 48 h window is at most that
+much earlier than WeChat's: the window is taken to close a few minutes early, never late. `quota` tells the staff console how many messages may still go to a user, and until when.
 
 A message's life: queued → sending → sent. Otherwise:
 - held: no quota left now but a window is still open (for example the 6th message within 48 h); it goes when the
@@ -48,6 +51,7 @@ PENDING = (QUEUED, HELD, SENDING)
 
 USER_KINDS = ("message", "event")
 TEXT, SUBSCRIPTION = "text", "subscription"  # OutboxMessage.kind: a customer-service text, or a 订阅通知 (JSON)
+WINDOW_MARK_SECONDS = 600.0  # how long a written message window is taken as fresh (see the module docstring)
 MAX_OPENID_LENGTH = 64
 MAX_REASON_LENGTH = 32
 MAX_ERROR_LENGTH = 300
@@ -246,6 +250,12 @@ def note_user_message(session: Session, openid: str, at: datetime | int | float,
         .values(status=QUEUED, next_attempt_at=at)
         .execution_options(synchronize_session=False)
     )
+
+
+def window_mark(openid: str) -> str:
+    """The conversation-store claim key that says `openid`'s message window was written lately and nothing has
+    been sent into it since."""
+    return f"window:{openid}"
 
 
 def pending_for(session: Session, openid: str) -> list[OutboxMessage]:

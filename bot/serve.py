@@ -54,9 +54,9 @@ class OutboxThread:
         self.config = services.config
         self.api = WeChatAPI.from_config(self.config, services.redis, server_url=server_url)
         sessions = session_factory(services.engine)
-        chores = make_chores(self.config, sessions, services.parts.get("store"),
-                             services.parts["knowledge_base"].hall)
-        self.worker = Worker(sessions, self.api, chores=chores)
+        store = services.parts.get("store")
+        chores = make_chores(self.config, sessions, store, services.parts["knowledge_base"].hall)
+        self.worker = Worker(sessions, self.api, chores=chores, window_marks=store)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.worker.run_forever,
                                        args=(self.config.worker_poll_seconds, self.stop_event),

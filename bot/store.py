@@ -21,6 +21,11 @@ What the operations mean:
   `release(key)` forgets a claim whose turn failed, so that WeChat's retry can try again.
 - lock: `with store.lock(user, wait_seconds):` — one turn per citizen at a time; raises `LockTimeout` when the
   lock could not be had within `wait_seconds`.
+- hold: `with store.hold(user, wait_seconds, mark=(key, ttl)) as held:` — the lock, the state read under it
+  (`held.state`) and optionally a claim of `key` (`held.marked`); `held.save(state, ttl)` / `held.forget()` and
+  `held.remember_reply(key, reply, ttl)` are written when the block ends without an error, then the lock is
+  released. Redis does the taking in one round trip and the writing back in another (a turn's whole use of the
+  store, besides the retry claim); the embedded store composes the operations above.
 """
 from __future__ import annotations
 
@@ -56,6 +61,31 @@ class ClaimStatus:
     reply: str | None = None  # done: the text answered the first time; None: answered "success"
 
 
+_KEEP, _FORGET = object(), object()  # Held: leave the state as it is / delete it
+
+
+class Held:
+    """A conversation taken with `ConversationStore.hold`; see the module docstring."""
+
+    def __init__(self, state: State | None, marked: bool) -> None:
+        self.state = state
+        self.marked = marked
+        self.new_state: object = _KEEP
+        self.state_ttl = 0.0
+        self.reply: tuple[str, str | None, float] | None = None
+
+    def save(self, state: State, ttl_seconds: float) -> None:
+        _check_ttl(ttl_seconds)
+        self.new_state, self.state_ttl = _encode_state(state), ttl_seconds
+
+    def forget(self) -> None:
+        self.new_state = _FORGET
+
+    def remember_reply(self, key: str, reply: str | None, ttl_seconds: float) -> None:
+        _check_ttl(ttl_seconds)
+        self.reply = (key, reply, ttl_seconds)
+
+
 class ConversationStore(ABC):
     """See the module docstring for what each operation promises."""
 
@@ -82,6 +112,18 @@ class ConversationStore(ABC):
 
     @abstractmethod
     def lock(self, user: str, wait_seconds: float) -> AbstractContextManager[None]: ...
+
+    @contextmanager
+    def hold(self, user: str, wait_seconds: float, mark: tuple[str, float] | None = None) -> Iterator[Held]:
+        with self.lock(user, wait_seconds):
+            held = Held(self.get_state(user), mark is not None and self.claim(*mark))
+            yield held
+            if held.new_state is _FORGET:
+                self.delete_state(user)
+            elif held.new_state is not _KEEP:
+                self.set_state(user, json.loads(held.new_state), held.state_ttl)
+            if held.reply is not None:
+                self.remember_reply(*held.reply)
 
     def close(self) -> None:  # noqa: B027 - optional
         pass
@@ -122,12 +164,42 @@ class RedisStore(ConversationStore):
     return 0
     """
 
+    # KEYS: lock, state[, mark]; ARGV: token, lease ms[, mark TTL ms, claim value]. Nil when the lock is busy,
+    # else {state or '', 1 if the mark was claimed}.
+    _TAKE = """
+    if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+        return false
+    end
+    local marked = 0
+    if KEYS[3] and redis.call('set', KEYS[3], ARGV[4], 'NX', 'PX', ARGV[3]) then
+        marked = 1
+    end
+    return {redis.call('get', KEYS[2]) or '', marked}
+    """
+    # KEYS: lock, state[, claim]; ARGV: token, 'keep'|'set'|'del', state, state TTL ms[, reply, reply TTL ms].
+    _GIVE_BACK = """
+    if ARGV[2] == 'set' then
+        redis.call('set', KEYS[2], ARGV[3], 'PX', ARGV[4])
+    elseif ARGV[2] == 'del' then
+        redis.call('del', KEYS[2])
+    end
+    if KEYS[3] then
+        redis.call('set', KEYS[3], ARGV[5], 'PX', ARGV[6])
+    end
+    if redis.call('get', KEYS[1]) == ARGV[1] then
+        redis.call('del', KEYS[1])
+    end
+    return 1
+    """
+
     def __init__(self, client: "redis.Redis", prefix: str = "bangban:",
                  lock_lease_seconds: float = LOCK_LEASE_SECONDS) -> None:
         self._redis = client
         self._prefix = prefix
         self._lease_ms = _check_ttl(lock_lease_seconds)
         self._release_script = client.register_script(self._RELEASE)
+        self._take_script = client.register_script(self._TAKE)
+        self._give_back_script = client.register_script(self._GIVE_BACK)
 
     def _key(self, kind: str, name: str) -> str:
         return f"{self._prefix}{kind}:{name}"
@@ -158,17 +230,37 @@ class RedisStore(ConversationStore):
     def lock(self, user: str, wait_seconds: float) -> Iterator[None]:
         key = self._key("lock", user)
         token = secrets.token_hex(16)
-        deadline = time.monotonic() + wait_seconds
-        pause = 0.002
-        while not self._redis.set(key, token, nx=True, px=self._lease_ms):
-            if time.monotonic() >= deadline:
-                raise LockTimeout(f"conversation lock busy for {wait_seconds:g} s")
-            time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.05)
+        _wait_until(lambda: self._redis.set(key, token, nx=True, px=self._lease_ms), wait_seconds)
         try:
             yield
         finally:
             self._release_script(keys=[key], args=[token])
+
+    @contextmanager
+    def hold(self, user: str, wait_seconds: float, mark: tuple[str, float] | None = None) -> Iterator[Held]:
+        lock, state = self._key("lock", user), self._key("state", user)
+        token = secrets.token_hex(16)
+        keys, args = [lock, state], [token, self._lease_ms]
+        if mark is not None:
+            keys.append(self._key("claim", mark[0]))
+            args += [_check_ttl(mark[1]), _PENDING]
+        raw, marked = _wait_until(lambda: self._take_script(keys=keys, args=args), wait_seconds)
+        held = Held(json.loads(raw) if raw else None, bool(marked))
+        try:
+            yield held
+        except BaseException:
+            self._release_script(keys=[lock], args=[token])
+            raise
+        keys, args = [lock, state], [token, "keep", "", 0]
+        if held.new_state is _FORGET:
+            args[1] = "del"
+        elif held.new_state is not _KEEP:
+            args[1:] = ["set", held.new_state, _check_ttl(held.state_ttl)]
+        if held.reply is not None:
+            key, reply, ttl = held.reply
+            keys.append(self._key("claim", key))
+            args += [_done(reply), _check_ttl(ttl)]
+        self._give_back_script(keys=keys, args=args)
 
 
 class EmbeddedStore(ConversationStore):
@@ -284,6 +376,18 @@ class EmbeddedStore(ConversationStore):
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+def _wait_until(attempt, wait_seconds: float):
+    """attempt() until it returns something true, with growing pauses; LockTimeout after `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.002
+    while not (result := attempt()):
+        if time.monotonic() >= deadline:
+            raise LockTimeout(f"conversation lock busy for {wait_seconds:g} s")
+        time.sleep(pause * (0.5 + random.random()))
+        pause = min(pause * 2, 0.05)
+    return result
 
 
 def open_store(redis_client: "redis.Redis | None", data_dir: Path) -> ConversationStore:

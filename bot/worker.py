@@ -24,15 +24,18 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased, sessionmaker
 
 from .outbox import (EVENT_QUOTA, FAILED, HELD, MESSAGE_QUOTA, PENDING, QUEUED, SENDING, SENT, SUBSCRIPTION,
-                     UNDELIVERABLE, OutboxMessage, UserWindow, mask_openid, quota_of, utcnow)
+                     UNDELIVERABLE, OutboxMessage, UserWindow, mask_openid, quota_of, utcnow, window_mark)
 from .wechat_api import UNDELIVERABLE_ERRCODES, WeChatAPIError, WeChatUnavailable, scrub
+
+if TYPE_CHECKING:
+    from .store import ConversationStore
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +97,10 @@ class Worker:
 
     def __init__(self, sessions: sessionmaker, api, *, name: str | None = None,
                  clock: Callable[[], datetime] = utcnow, backoff: tuple[int, ...] = BACKOFF,
-                 lease: timedelta = LEASE, chores: tuple[Callable[[], object], ...] = ()):
+                 lease: timedelta = LEASE, chores: tuple[Callable[[], object], ...] = (),
+                 window_marks: "ConversationStore | None" = None):
         self.sessions = sessions
+        self.window_marks = window_marks  # the gateway's store: a send into a window makes its mark stale
         self.chores = chores  # timers run between rounds (bot/chores.py): reminders, handoffs nobody took
         self._chores_due = 0.0
         self.api = api
@@ -145,6 +150,9 @@ class Worker:
             if claim is None:
                 break
             if isinstance(claim, _Claim):
+                if claim.slot == "message" and self.window_marks is not None:
+                    # counted: the user's next message must write the window again (bot/outbox.py)
+                    self.window_marks.release(window_mark(claim.openid))
                 self._deliver(claim, done)
         return done
 
@@ -324,6 +332,7 @@ def run_worker(config, once: bool = False) -> int:
     from .config import redact_url
     from .db import create_schema, session_factory
     from .logs import configure_logging
+    from .store import open_store
     from .wechat_api import WeChatAPI
 
     configure_logging(config.log_level)
@@ -339,7 +348,8 @@ def run_worker(config, once: bool = False) -> int:
     redis_client = connect_redis(config)
     api = WeChatAPI.from_config(config, redis_client)
     sessions = session_factory(engine)
-    worker = Worker(sessions, api, chores=_chores(config, sessions, redis_client))
+    store = open_store(redis_client, config.data_dir)
+    worker = Worker(sessions, api, chores=_chores(config, sessions, store), window_marks=store)
     if once:
         total = Round()
         while True:
@@ -361,18 +371,17 @@ def run_worker(config, once: bool = False) -> int:
     return 0
 
 
-def _chores(config, sessions, redis_client):
+def _chores(config, sessions, store):
     """The timers (bot/chores.py), with the hall's data (the catalogue and the hall, not the matcher)."""
     from knowledge.catalogue import bundled_paths, load_catalogue
     from knowledge.hall import load_hall
 
     from .chores import make_chores
     from .config import BUNDLED_HALL_DIR
-    from .store import open_store
 
     catalogue = load_catalogue([*bundled_paths(), *config.catalogue_paths])
     hall = load_hall(None if config.hall_dir == BUNDLED_HALL_DIR else config.hall_dir, catalogue)
-    return make_chores(config, sessions, open_store(redis_client, config.data_dir), hall)
+    return make_chores(config, sessions, store, hall)
 
 
 def connect_database(config):

@@ -22,6 +22,7 @@ from bot.wechat.pushes import text
 from dialogs import effects as fx
 from dialogs.engine import Turn
 from dialogs.views import SlotView
+from conftest import fresh_postgres_schema
 from wechat_builders import WeChat, gateway_of, new_app, random_user, set_hall_clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -33,10 +34,14 @@ SATURDAY_20 = datetime(2026, 11, 28, 20, 0, tzinfo=SHANGHAI)
 def app(request, tmp_path):
     if request.param == "sqlite":
         made = new_app(tmp_path)
-    else:
-        made = new_app(tmp_path, DATABASE_URL=request.getfixturevalue("postgres_url"))
-    set_hall_clock(made, MONDAY_10)
-    return made
+        set_hall_clock(made, MONDAY_10)
+        yield made
+        return
+    with fresh_postgres_schema(request.getfixturevalue("postgres_url"), "effects") as url:  # slots start empty
+        made = new_app(tmp_path, DATABASE_URL=url.render_as_string(hide_password=False))
+        set_hall_clock(made, MONDAY_10)
+        yield made
+        made.extensions["bangban"].engine.dispose()
 
 
 class Scripted:

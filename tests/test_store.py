@@ -193,6 +193,72 @@ def test_the_lock_is_released_when_the_turn_raises(store):
         pass
 
 
+# ---- hold: lock, state, mark and write-back together ---------------------------------------------------------
+
+
+def test_a_held_conversation_counts_every_turn_of_a_burst(store):
+    def turn(_):
+        with store.hold("oUser1", wait_seconds=20) as held:
+            count = (held.state or {}).get("count", 0)
+            time.sleep(0.005)  # a read-modify-write that an interleaved turn would corrupt
+            held.save({"count": count + 1, "话": "办证"}, ttl_seconds=60)
+
+    run_threads(12, turn)
+
+    assert store.get_state("oUser1") == {"count": 12, "话": "办证"}
+
+
+def test_hold_writes_nothing_and_frees_the_user_when_the_turn_raises(store):
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=60)
+    assert store.claim("msg:1", ttl_seconds=60)
+    with pytest.raises(RuntimeError):
+        with store.hold("oUser1", wait_seconds=1) as held:
+            held.save({"step": 2}, ttl_seconds=60)
+            held.remember_reply("msg:1", "答复", ttl_seconds=60)
+            raise RuntimeError("the dialogue failed")
+
+    assert store.get_state("oUser1") == {"step": 1}
+    assert store.claim_status("msg:1") == ClaimStatus(done=False)
+    with store.hold("oUser1", wait_seconds=0.2):
+        pass
+
+
+def test_hold_remembers_the_reply_and_can_forget_the_state(store):
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=60)
+    assert store.claim("msg:2", ttl_seconds=60)
+    with store.hold("oUser1", wait_seconds=1) as held:
+        assert held.state == {"step": 1}
+        held.forget()
+        held.remember_reply("msg:2", "您好", ttl_seconds=60)
+
+    assert store.get_state("oUser1") is None
+    assert store.claim_status("msg:2") == ClaimStatus(done=True, reply="您好")
+
+
+def test_hold_waits_for_a_lock_and_times_out_when_it_stays_busy(store):
+    with store.lock("oUser1", wait_seconds=1):
+        with pytest.raises(LockTimeout):
+            with store.hold("oUser1", wait_seconds=0.2):
+                pass
+    with store.hold("oUser1", wait_seconds=0.2) as held:
+        assert held.state is None
+
+
+def test_a_mark_is_claimed_by_one_hold_until_it_is_released(store):
+    mark = ("window:oUser1", 60)
+    with store.hold("oUser1", wait_seconds=1, mark=mark) as first:
+        pass
+    with store.hold("oUser1", wait_seconds=1, mark=mark) as second:
+        pass
+    store.release("window:oUser1")
+    with store.hold("oUser1", wait_seconds=1, mark=mark) as third:
+        pass
+    with store.hold("oUser1", wait_seconds=1) as unmarked:
+        pass
+
+    assert (first.marked, second.marked, third.marked, unmarked.marked) == (True, False, True, False)
+
+
 # ---- what only one implementation has -------------------------------------------------------------------
 
 

@@ -291,7 +291,7 @@ def test_an_event_without_anything_to_say_is_answered_success(plain, monkeypatch
 
 
 def test_logs_name_no_openid_and_no_content(plain, caplog):
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="bot")  # every line, also the per-answer ones at DEBUG
     user = random_user()
 
     plain.post(text(user, "结婚登记要带什么"))

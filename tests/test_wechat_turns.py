@@ -221,6 +221,47 @@ def test_a_message_opens_the_users_sending_window(app, wechat, use):
     assert window is not None and window.last_user_message_at is not None
 
 
+def test_writing_again_after_staff_used_up_the_allowance_lets_the_held_message_go(app, wechat, use):
+    """A chat writes its window once in a while, not per message; a send into the window makes the next message
+    write it again, so the citizen who answers gets the staff's further messages."""
+    from bot.db import session_factory
+    from bot.outbox import enqueue_text
+    from bot.wechat_api import WeChatAPI
+    from bot.worker import Worker
+    from fake_wechat import FakeWeChat
+
+    use(Dialogue())
+    user = random_user()
+    wechat.post(text(user, "你好"))
+    wechat.post(text(user, "还有一个问题"))
+    sessions = session_factory(engine_of(app))
+    with sessions.begin() as session:
+        for number in range(6):
+            enqueue_text(session, user, f"工作人员的第{number + 1}条回复", "staff_reply")
+    with FakeWeChat() as fake:
+        worker = Worker(sessions, WeChatAPI(fake.app_id, fake.secret, base_url=fake.url),
+                        window_marks=gateway_of(app).store)
+        done = worker.run_once()
+        assert (done.sent, done.held) == (5, 1)
+
+        wechat.post(text(user, "收到，谢谢"))
+
+        assert worker.run_once().sent == 1
+        assert [content for _, content in fake.sent][-1] == "工作人员的第6条回复"
+
+
+def test_a_question_asked_again_is_answered_alike_from_the_recent_questions(app, wechat):
+    consult = gateway_of(app).runner.knowledge_base.consult
+    question = "结婚登记要带什么材料"
+    first = wechat.reply_text(wechat.post(text(random_user(), question)))
+    remembered = consult.cache_info().hits
+
+    again = wechat.reply_text(wechat.post(text(random_user(), question)))
+
+    assert "结婚登记" in first and again == first
+    assert consult.cache_info().hits > remembered  # not matched a second time
+
+
 # ---- one user at a time ---------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 if TYPE_CHECKING:
@@ -22,7 +23,18 @@ csrf = CSRFProtect()
 SESSION_HOURS = 10  # a working day; then log in again
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the signer for a request that carries no session cookie
+    (every WeChat push): such a request starts with an empty session either way."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_staff(app: Flask, services: "Services") -> None:
+    app.session_interface = CookieSessions()
     app.config.update(
         SECRET_KEY=services.config.session_secret(),
         SESSION_COOKIE_HTTPONLY=True,

@@ -121,7 +121,7 @@ class Gateway:
             time.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0.001)))
 
     def _first_delivery(self, push: Push, started: float, deadline: float) -> str | None:
-        job = self.runner.start(push.inbound, push.create_time, push.window)
+        job = self.runner.start(push.inbound, push.create_time, push.window, (push.key, CLAIM_TTL_SECONDS))
         try:
             outcome = job.wait_for_reply(deadline - time.monotonic())
         except BaseException:
@@ -130,16 +130,18 @@ class Gateway:
             except Exception as exc:  # noqa: BLE001 - the store is down too: the claim expires on its own
                 log.error("wechat: could not release a failed claim (%s)", type(exc).__name__)
             raise
-        who = mask(push.inbound.user)
         if outcome is None:
             self.store.remember_reply(push.key, None, CLAIM_TTL_SECONDS)
             log.warning("wechat: %s from %s took over %.1f s: answered success, the reply goes through the outbox",
-                        push.inbound.kind, who, self.budget)
+                        push.inbound.kind, mask(push.inbound.user), self.budget)
             return None
-        self.store.remember_reply(push.key, outcome.passive, CLAIM_TTL_SECONDS)
-        log.info("wechat: %s from %s: %d repl%s, %d effect%s, %d ms", push.inbound.kind, who, outcome.replies,
-                 "y" if outcome.replies == 1 else "ies", outcome.effects, "" if outcome.effects == 1 else "s",
-                 elapsed_ms(started))
+        if not outcome.remembered:  # the turn failed after recording its effects: remember it here
+            self.store.remember_reply(push.key, outcome.passive, CLAIM_TTL_SECONDS)
+        level = logging.INFO if outcome.effects else logging.DEBUG  # a line per booking, handoff ...; not per answer
+        if log.isEnabledFor(level):
+            log.log(level, "wechat: %s from %s: %d repl%s, %d effect%s, %d ms", push.inbound.kind,
+                    mask(push.inbound.user), outcome.replies, "y" if outcome.replies == 1 else "ies", outcome.effects,
+                    "" if outcome.effects == 1 else "s", elapsed_ms(started))
         return outcome.passive
 
     @staticmethod

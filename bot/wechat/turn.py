@@ -1,8 +1,8 @@
-"""One user turn, run in a thread of its own so that the request can give up waiting after the reply budget.
+"""One user turn, run in a pool thread so that the request can give up waiting after the reply budget.
 
-    take the user's lock → load the state → dialogs.engine.handle → in ONE database transaction: note the user's
-    sending window, carry out the effects, queue the replies that are not the passive one → save (or delete) the
-    state → release the lock
+    take the user's lock and load the state (one store round trip) → dialogs.engine.handle → in ONE database
+    transaction: note the user's sending window, carry out the effects, queue the replies that are not the passive
+    one → save (or delete) the state, remember the reply for WeChat's retries, release the lock (one round trip)
 
 The handover between the request and the turn is decided once, inside the transaction, before it commits:
 
@@ -14,9 +14,11 @@ The handover between the request and the turn is decided once, inside the transa
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
@@ -25,6 +27,7 @@ from dialogs.effects import ForgetUser
 
 from ..clock import real_hall_now
 from ..conversations import HELD_TTL_SECONDS
+from ..outbox import WINDOW_MARK_SECONDS, mask_openid as mask, window_mark
 from dialogs.messages import IMAGE, Inbound
 
 if TYPE_CHECKING:
@@ -42,27 +45,42 @@ STATE_TTL_MARGIN_SECONDS = 2 * 3600  # state outlives the idle time so the dialo
 LATE_REPLY, FURTHER_REPLY = "late_reply", "reply"  # outbox reasons
 
 
-def mask(openid: str) -> str:
-    from ..outbox import mask_openid
-
-    return mask_openid(openid)
-
-
 @dataclass(frozen=True)
 class Outcome:
     passive: str | None  # the reply for the request to render; None: answer "success"
     replies: int
     effects: int
+    remembered: bool = False  # the reply is recorded against the push's claim for WeChat's retries
+
+
+class TurnPool:
+    """The threads turns run in, started as needed and kept for the next turns (a thread per turn costs more than
+    the turn's own bookkeeping); made afresh in a forked worker."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._pool: ThreadPoolExecutor | None = None
+        self._pid = 0
+        self._guard = threading.Lock()
+
+    def submit(self, work: Callable[[], None]) -> None:
+        with self._guard:
+            if self._pool is None or self._pid != os.getpid():
+                self._pool, self._pid = ThreadPoolExecutor(self.size, thread_name_prefix="bangban-turn"), os.getpid()
+            pool = self._pool
+        pool.submit(work)
 
 
 class TurnJob:
     """One turn in its own thread; `wait_for_reply` is the request's side of the handover."""
 
-    def __init__(self, runner: "TurnRunner", inbound: Inbound, create_time: int, window: str | None) -> None:
+    def __init__(self, runner: "TurnRunner", inbound: Inbound, create_time: int, window: str | None,
+                 claim: tuple[str, float] | None) -> None:
         self._runner = runner
         self.inbound = inbound
         self.create_time = create_time
         self.window = window
+        self.claim = claim  # the push's retry claim (key, TTL): the turn remembers its reply there
         self._mutex = threading.Lock()
         self._deferred = False  # the request gave up: every reply goes to the outbox
         self._inline = False  # the turn is committing with a passive reply: the request must wait for it
@@ -70,11 +88,6 @@ class TurnJob:
         self.outcome: Outcome | None = None
         self.committed: Outcome | None = None  # set once effects and replies are recorded
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="bangban-turn", daemon=False)
-
-    def start(self) -> "TurnJob":
-        self._thread.start()
-        return self
 
     def wait_for_reply(self, seconds: float, inline_grace: float = 30.0) -> Outcome | None:
         """The outcome, or None when the turn did not reach its commit within `seconds` (it then delivers every
@@ -135,9 +148,13 @@ class TurnRunner:
         self.calendar = calendar_for(knowledge_base.hall)
         self.clock = clock  # the hall's time (bot/clock.py)
         self.effects = EffectRunner(knowledge_base.hall, self.calendar)
+        self.pool = TurnPool()
 
-    def start(self, inbound: Inbound, create_time: int, window: str | None) -> TurnJob:
-        return TurnJob(self, inbound, create_time, window).start()
+    def start(self, inbound: Inbound, create_time: int, window: str | None,
+              claim: tuple[str, float] | None = None) -> TurnJob:
+        job = TurnJob(self, inbound, create_time, window, claim)
+        self.pool.submit(job._run)
+        return job
 
     def env(self, inbound: Inbound | None = None):
         """The turn's environment; the case database is read lazily, only by the turns that need it."""
@@ -150,7 +167,7 @@ class TurnRunner:
         user = inbound.user if inbound is not None else ""
         open_case = views.newest_open_case(sessions, user) if inbound is not None and inbound.kind == IMAGE \
             else None
-        return Env(now=now, consult=knowledge.consult, catalogue=knowledge.catalogue, hall=hall,
+        return Env(now=now, consult=self.knowledge_base.consult, catalogue=knowledge.catalogue, hall=hall,
                    idle_minutes=self.idle_minutes, open_case=open_case, calendar=self.calendar,
                    cases=lambda: views.user_cases(sessions, user),
                    free_slots=lambda day: views.free_slots(sessions, hall, self.calendar, day, now),
@@ -162,44 +179,52 @@ class TurnRunner:
         from dialogs import engine  # looked up at call time: the dialogue is its own package
 
         user = job.inbound.user
-        with self.store.lock(user, LOCK_WAIT_SECONDS):
+        mark = (window_mark(user), WINDOW_MARK_SECONDS) if job.window == "message" else None
+        with self.store.hold(user, LOCK_WAIT_SECONDS, mark) as held:
             self.ensure_schema()  # the Env's lazy reads may need the tables
             env = self.env(job.inbound)
-            turn: Turn = engine.handle(self.store.get_state(user), job.inbound, env)
-            passive, escalation_id = self._record(job, turn, env.now)
+            turn: Turn = engine.handle(held.state, job.inbound, env)
+            passive, escalation_id = self._record(job, turn, env.now, held.marked)
             if escalation_id is not None and turn.state is not None and turn.state.get("human"):
                 turn = replace(turn, state={**turn.state, "human": {**turn.state["human"], "id": escalation_id}})
             job.committed = Outcome(passive=passive, replies=len(turn.replies), effects=len(turn.effects))
             if turn.state is None or any(isinstance(effect, ForgetUser) for effect in turn.effects):
-                self.store.delete_state(user)
+                held.forget()
             else:  # a conversation waiting for or held by a person outlives the idle time (bot/conversations.py)
-                ttl = HELD_TTL_SECONDS if turn.state.get("human") else self.state_ttl
-                self.store.set_state(user, turn.state, ttl)
-        return job.committed
+                held.save(turn.state, HELD_TTL_SECONDS if turn.state.get("human") else self.state_ttl)
+            if job.claim is not None:
+                held.remember_reply(job.claim[0], passive, job.claim[1])
+        return replace(job.committed, remembered=job.claim is not None)
 
-    def _record(self, job: TurnJob, turn: "Turn", now: datetime) -> tuple[str | None, int | None]:
+    def _record(self, job: TurnJob, turn: "Turn", now: datetime, marked: bool) -> tuple[str | None, int | None]:
         """Effects, the sending window and queued replies in one transaction; returns the passive reply and the
-        id of an escalation the turn opened."""
+        id of an escalation the turn opened. `marked`: this message's window had no fresh mark (bot/outbox.py),
+        so it is written."""
         from ..outbox import enqueue_text, note_user_message
 
         user = job.inbound.user
         replies = [reply for reply in turn.replies if reply and reply.strip()]
         records = [effect for effect in turn.effects if not isinstance(effect, ForgetUser)]
-        if not replies[1:] and not records and job.window is None:  # perhaps nothing for the database
+        if not replies[1:] and not records and not marked and job.window != "event":  # nothing for the database
             if not replies:
                 return None, None
             if job._passive():
                 return replies[0], None
             # the request has given up: the reply goes to the outbox after all
-        with self.sessions.begin() as session:
-            if job.window is not None:
-                note_user_message(session, user, job.create_time, job.window)
-            done = self.effects.run(session, user, records, now)
-            passive = replies[0] if replies and job._passive() else None
-            for index, reply in enumerate(replies):
-                if index == 0 and passive is not None:
-                    continue
-                enqueue_text(session, user, reply, LATE_REPLY if index == 0 else FURTHER_REPLY)
+        try:
+            with self.sessions.begin() as session:
+                if job.window is not None:
+                    note_user_message(session, user, job.create_time, job.window)
+                done = self.effects.run(session, user, records, now)
+                passive = replies[0] if replies and job._passive() else None
+                for index, reply in enumerate(replies):
+                    if index == 0 and passive is not None:
+                        continue
+                    enqueue_text(session, user, reply, LATE_REPLY if index == 0 else FURTHER_REPLY)
+        except BaseException:
+            if marked:  # the window was not written after all
+                self.store.release(window_mark(user))
+            raise
         return passive, done.escalation_id
 
 
