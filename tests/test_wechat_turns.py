@@ -221,6 +221,16 @@ def test_a_message_opens_the_users_sending_window(app, wechat, use):
     assert window is not None and window.last_user_message_at is not None
 
 
+def test_a_turn_that_failed_does_not_keep_the_next_message_from_opening_the_window(app, wechat, use):
+    use(Dialogue(fail_times=1))
+    user = random_user()
+
+    assert wechat.post(text(user, "你好")).status_code == 503  # WeChat will try again
+    wechat.post(text(user, "你好"))
+
+    assert count(app, UserWindow, openid=user) == 1
+
+
 def test_writing_again_after_staff_used_up_the_allowance_lets_the_held_message_go(app, wechat, use):
     """A chat writes its window once in a while, not per message; a send into the window makes the next message
     write it again, so the citizen who answers gets the staff's further messages."""

@@ -183,8 +183,13 @@ class TurnRunner:
         with self.store.hold(user, LOCK_WAIT_SECONDS, mark) as held:
             self.ensure_schema()  # the Env's lazy reads may need the tables
             env = self.env(job.inbound)
-            turn: Turn = engine.handle(held.state, job.inbound, env)
-            passive, escalation_id = self._record(job, turn, env.now, held.marked)
+            try:
+                turn: Turn = engine.handle(held.state, job.inbound, env)
+                passive, escalation_id = self._record(job, turn, env.now, held.marked)
+            except BaseException:
+                if held.marked:  # the window was not written after all
+                    self.store.release(window_mark(user))
+                raise
             if escalation_id is not None and turn.state is not None and turn.state.get("human"):
                 turn = replace(turn, state={**turn.state, "human": {**turn.state["human"], "id": escalation_id}})
             job.committed = Outcome(passive=passive, replies=len(turn.replies), effects=len(turn.effects))
@@ -211,20 +216,15 @@ class TurnRunner:
             if job._passive():
                 return replies[0], None
             # the request has given up: the reply goes to the outbox after all
-        try:
-            with self.sessions.begin() as session:
-                if job.window is not None:
-                    note_user_message(session, user, job.create_time, job.window)
-                done = self.effects.run(session, user, records, now)
-                passive = replies[0] if replies and job._passive() else None
-                for index, reply in enumerate(replies):
-                    if index == 0 and passive is not None:
-                        continue
-                    enqueue_text(session, user, reply, LATE_REPLY if index == 0 else FURTHER_REPLY)
-        except BaseException:
-            if marked:  # the window was not written after all
-                self.store.release(window_mark(user))
-            raise
+        with self.sessions.begin() as session:
+            if job.window is not None:
+                note_user_message(session, user, job.create_time, job.window)
+            done = self.effects.run(session, user, records, now)
+            passive = replies[0] if replies and job._passive() else None
+            for index, reply in enumerate(replies):
+                if index == 0 and passive is not None:
+                    continue
+                enqueue_text(session, user, reply, LATE_REPLY if index == 0 else FURTHER_REPLY)
         return passive, done.escalation_id
 
 
