@@ -13,7 +13,8 @@ delivers it. The gateway calls `note_user_message` for the messages and events i
 known here: every event, and a message whenever the conversation store holds no fresh `window_mark` for the user
 (set when the window is written, dropped by the worker when it sends into that window). So a chat of many
 messages writes its window once per WINDOW_MARK_SECONDS, and the recorded start of a 48 h window is at most that
-much earlier than WeChat's: the window is taken to close a few minutes early, never late. `quota` tells the staff console how many messages may still go to a user, and until when.
+much earlier than WeChat's: the window is taken to close a few minutes early, never late. `quota` tells the staff
+console how many messages may still go to a user, and until when.
 
 A message's life: queued → sending → sent. Otherwise:
 - held: no quota left now but a window is still open (for example the 6th message within 48 h); it goes when the

@@ -76,7 +76,7 @@ class Held:
 
     def save(self, state: State, ttl_seconds: float) -> None:
         _check_ttl(ttl_seconds)
-        self.new_state, self.state_ttl = _encode_state(state), ttl_seconds
+        self.new_state, self.state_ttl = state, ttl_seconds
 
     def forget(self) -> None:
         self.new_state = _FORGET
@@ -121,7 +121,7 @@ class ConversationStore(ABC):
             if held.new_state is _FORGET:
                 self.delete_state(user)
             elif held.new_state is not _KEEP:
-                self.set_state(user, json.loads(held.new_state), held.state_ttl)
+                self.set_state(user, held.new_state, held.state_ttl)
             if held.reply is not None:
                 self.remember_reply(*held.reply)
 
@@ -255,7 +255,7 @@ class RedisStore(ConversationStore):
         if held.new_state is _FORGET:
             args[1] = "del"
         elif held.new_state is not _KEEP:
-            args[1:] = ["set", held.new_state, _check_ttl(held.state_ttl)]
+            args[1:] = ["set", _encode_state(held.new_state), _check_ttl(held.state_ttl)]
         if held.reply is not None:
             key, reply, ttl = held.reply
             keys.append(self._key("claim", key))
