@@ -53,3 +53,25 @@ def login(client, username: str, password: str = PASSWORD):
     page = client.get("/staff/login")
     return client.post("/staff/login", data={"username": username, "password": password,
                                              "csrf_token": csrf_of(page.get_data(as_text=True))})
+
+
+def record_escalation(sessions, store, openid: str, at, *, item_id: str, question: str, status: str,
+                      priority: bool = False, wrote: bool = True) -> int:
+    """An escalation as the gateway records it (with the citizen's sending window when `wrote`), and the
+    citizen's conversation state waiting for a person when a store is given; returns its id."""
+    from bot.escalations import Escalation
+    from bot.outbox import note_user_message
+
+    with sessions.begin() as session:
+        row = Escalation(openid=openid, item_id=item_id, reason="asked", last_question=question, status=status,
+                         created_at=at, history=[["in", question], ["out", "请带身份证…"], ["in", "转人工"]],
+                         priority=priority, priority_group="老年人" if priority else None)
+        session.add(row)
+        if wrote:
+            note_user_message(session, openid, at, "message")
+        session.flush()
+        ident = row.id
+    if store is not None:
+        store.set_state(openid, {"v": 1, "human": {"id": ident, "status": "waiting"}, "log": [], "group": None},
+                        3600)
+    return ident

@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 from bot import handoff
 from bot.cases.models import ADMIN, CLERK, AuditEntry, Message, Staff, Unit
 from bot.escalations import CLOSED, EXPIRED, LEFT, TAKEN, WAITING, Escalation
-from bot.outbox import OutboxMessage, UserWindow, mask_openid, note_user_message
+from bot.outbox import OutboxMessage, UserWindow, mask_openid
 from bot.store import EmbeddedStore
 from knowledge.model import Hall, HallData, ListingEntry
+from tests.staff_helpers import record_escalation
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 PHONE = "020-83120000"
@@ -67,19 +68,8 @@ def escalate(sessions, store=None, openid=None, minutes_ago=1, priority=False, i
              question="身份证丢了怎么办", wrote=True) -> tuple[int, str]:
     """An escalation as the gateway records it (and the citizen's state "waiting" and sending window)."""
     openid = openid or f"o{uuid.uuid4().hex[:20]}"
-    at = NOW - timedelta(minutes=minutes_ago)
-    with sessions.begin() as session:
-        row = Escalation(openid=openid, item_id=item_id, reason="asked", last_question=question, status=status,
-                         created_at=at, history=[["in", question], ["out", "请带身份证…"], ["in", "转人工"]],
-                         priority=priority, priority_group="老年人" if priority else None)
-        session.add(row)
-        if wrote:
-            note_user_message(session, openid, at, "message")
-        session.flush()
-        ident = row.id
-    if store is not None:
-        store.set_state(openid, {"v": 1, "human": {"id": ident, "status": "waiting"}, "log": [], "group": None},
-                        3600)
+    ident = record_escalation(sessions, store, openid, NOW - timedelta(minutes=minutes_ago), item_id=item_id,
+                              question=question, status=status, priority=priority, wrote=wrote)
     return ident, openid
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from bot.cases.models import ADMIN, CLERK, Message, Staff
 from bot.db import utcnow
 from bot.escalations import CLOSED, TAKEN, WAITING, Escalation
-from bot.outbox import OutboxMessage, mask_openid, note_user_message
-from tests.staff_helpers import add_staff, console_app, csrf_of, login, services_of
+from bot.outbox import OutboxMessage, mask_openid
+from tests.staff_helpers import add_staff, console_app, csrf_of, login, record_escalation, services_of
 
 RESIDENCE = "EXT-015"  # 居住证申领, listed for 区公安分局
 
@@ -35,18 +35,8 @@ def civil_item(app) -> str:
 def escalate(app, openid="oCitizen0001", item_id=RESIDENCE, minutes_ago=3, priority=False, wrote=True,
              question="居住证要带什么") -> int:
     svc = services_of(app)
-    at = utcnow() - timedelta(minutes=minutes_ago)
-    with svc.sessions.begin() as session:
-        row = Escalation(openid=openid, item_id=item_id, reason="asked", last_question=question, status=WAITING,
-                         created_at=at, history=[["in", question], ["out", "需要身份证…"], ["in", "转人工"]],
-                         priority=priority, priority_group="老年人" if priority else None)
-        session.add(row)
-        if wrote:
-            note_user_message(session, openid, at, "message")
-        session.flush()
-        ident = row.id
-    svc.parts["store"].set_state(openid, {"v": 1, "human": {"id": ident, "status": "waiting"}}, 3600)
-    return ident
+    return record_escalation(svc.sessions, svc.parts["store"], openid, utcnow() - timedelta(minutes=minutes_ago),
+                             item_id=item_id, question=question, status=WAITING, priority=priority, wrote=wrote)
 
 
 def logged_in(app, username="lixy"):
