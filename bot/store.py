@@ -21,11 +21,13 @@ What the operations mean:
   `release(key)` forgets a claim whose turn failed, so that WeChat's retry can try again.
 - lock: `with store.lock(user, wait_seconds):` — one turn per citizen at a time; raises `LockTimeout` when the
   lock could not be had within `wait_seconds`.
-- hold: `with store.hold(user, wait_seconds, mark=(key, ttl)) as held:` — the lock, the state read under it
-  (`held.state`) and optionally a claim of `key` (`held.marked`); `held.save(state, ttl)` / `held.forget()` and
-  `held.remember_reply(key, reply, ttl)` are written when the block ends without an error, then the lock is
-  released. Redis does the taking in one round trip and the writing back in another (a turn's whole use of the
-  store, besides the retry claim); the embedded store composes the operations above.
+- hold: `with store.hold(user, wait_seconds, mark=(key, ttl), claim=(key, ttl)) as held:` — the lock, the state
+  read under it (`held.state`) and optionally a claim of the mark's key (`held.marked`); `held.save(state, ttl)` /
+  `held.forget()` and `held.remember_reply(key, reply, ttl)` are written when the block ends without an error,
+  then the lock is released. `claim`: a push's retry claim, taken first: `AlreadyClaimed` when another delivery
+  has it (nothing else is taken); once taken it stays taken even when the lock then times out. Redis does the
+  taking in one round trip and the writing back in another (a turn's whole use of the store); the embedded
+  store composes the operations above.
 """
 from __future__ import annotations
 
@@ -53,6 +55,10 @@ LOCK_LEASE_SECONDS = 30.0  # a Redis lock left by a crashed worker frees itself 
 
 class LockTimeout(TimeoutError):
     """The per-user lock could not be taken in time."""
+
+
+class AlreadyClaimed(Exception):
+    """`hold(claim=...)`: another delivery of the push has its claim."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,10 @@ class ConversationStore(ABC):
     def lock(self, user: str, wait_seconds: float) -> AbstractContextManager[None]: ...
 
     @contextmanager
-    def hold(self, user: str, wait_seconds: float, mark: tuple[str, float] | None = None) -> Iterator[Held]:
+    def hold(self, user: str, wait_seconds: float, mark: tuple[str, float] | None = None,
+             claim: tuple[str, float] | None = None) -> Iterator[Held]:
+        if claim is not None and not self.claim(*claim):
+            raise AlreadyClaimed(claim[0])
         with self.lock(user, wait_seconds):
             held = Held(self.get_state(user), mark is not None and self.claim(*mark))
             yield held
@@ -164,14 +173,18 @@ class RedisStore(ConversationStore):
     return 0
     """
 
-    # KEYS: lock, state[, mark]; ARGV: token, lease ms[, mark TTL ms, claim value]. Nil when the lock is busy,
-    # else {state or '', 1 if the mark was claimed}.
+    # KEYS: lock, state, mark, claim; ARGV: token, lease ms, mark TTL ms or '', claim TTL ms or '', claim value.
+    # -1 when the claim is another's (nothing taken); nil when the lock is busy (a claim asked for is taken); else
+    # {state or '', 1 if the mark was claimed}.
     _TAKE = """
+    if ARGV[4] ~= '' and not redis.call('set', KEYS[4], ARGV[5], 'NX', 'PX', ARGV[4]) then
+        return -1
+    end
     if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
         return false
     end
     local marked = 0
-    if KEYS[3] and redis.call('set', KEYS[3], ARGV[4], 'NX', 'PX', ARGV[3]) then
+    if ARGV[3] ~= '' and redis.call('set', KEYS[3], ARGV[5], 'NX', 'PX', ARGV[3]) then
         marked = 1
     end
     return {redis.call('get', KEYS[2]) or '', marked}
@@ -194,62 +207,70 @@ class RedisStore(ConversationStore):
 
     def __init__(self, client: "redis.Redis", prefix: str = "bangban:",
                  lock_lease_seconds: float = LOCK_LEASE_SECONDS) -> None:
-        self._redis = client
+        from .redis_commands import Commands
+
+        self._redis = Commands(client)
         self._prefix = prefix
         self._lease_ms = _check_ttl(lock_lease_seconds)
-        self._release_script = client.register_script(self._RELEASE)
-        self._take_script = client.register_script(self._TAKE)
-        self._give_back_script = client.register_script(self._GIVE_BACK)
+        self._release_script = self._redis.script(self._RELEASE)
+        self._take_script = self._redis.script(self._TAKE)
+        self._give_back_script = self._redis.script(self._GIVE_BACK)
 
     def _key(self, kind: str, name: str) -> str:
         return f"{self._prefix}{kind}:{name}"
 
     def get_state(self, user: str) -> State | None:
-        raw = self._redis.get(self._key("state", user))
+        raw = self._redis("GET", self._key("state", user))
         return None if raw is None else json.loads(raw)
 
     def set_state(self, user: str, state: State, ttl_seconds: float) -> None:
-        self._redis.set(self._key("state", user), _encode_state(state), px=_check_ttl(ttl_seconds))
+        self._redis("SET", self._key("state", user), _encode_state(state), "PX", _check_ttl(ttl_seconds))
 
     def delete_state(self, user: str) -> None:
-        self._redis.delete(self._key("state", user))
+        self._redis("DEL", self._key("state", user))
 
     def claim(self, key: str, ttl_seconds: float) -> bool:
-        return bool(self._redis.set(self._key("claim", key), _PENDING, nx=True, px=_check_ttl(ttl_seconds)))
+        return self._redis("SET", self._key("claim", key), _PENDING, "NX", "PX", _check_ttl(ttl_seconds)) is not None
 
     def remember_reply(self, key: str, reply: str | None, ttl_seconds: float) -> None:
-        self._redis.set(self._key("claim", key), _done(reply), px=_check_ttl(ttl_seconds))
+        self._redis("SET", self._key("claim", key), _done(reply), "PX", _check_ttl(ttl_seconds))
 
     def claim_status(self, key: str) -> ClaimStatus | None:
-        return _status(self._redis.get(self._key("claim", key)))
+        return _status(self._redis("GET", self._key("claim", key)))
 
     def release(self, key: str) -> None:
-        self._redis.delete(self._key("claim", key))
+        self._redis("DEL", self._key("claim", key))
 
     @contextmanager
     def lock(self, user: str, wait_seconds: float) -> Iterator[None]:
         key = self._key("lock", user)
         token = secrets.token_hex(16)
-        _wait_until(lambda: self._redis.set(key, token, nx=True, px=self._lease_ms), wait_seconds)
+        _wait_until(lambda: self._redis("SET", key, token, "NX", "PX", self._lease_ms), wait_seconds)
         try:
             yield
         finally:
-            self._release_script(keys=[key], args=[token])
+            self._release_script([key], [token])
 
     @contextmanager
-    def hold(self, user: str, wait_seconds: float, mark: tuple[str, float] | None = None) -> Iterator[Held]:
+    def hold(self, user: str, wait_seconds: float, mark: tuple[str, float] | None = None,
+             claim: tuple[str, float] | None = None) -> Iterator[Held]:
         lock, state = self._key("lock", user), self._key("state", user)
         token = secrets.token_hex(16)
-        keys, args = [lock, state], [token, self._lease_ms]
-        if mark is not None:
-            keys.append(self._key("claim", mark[0]))
-            args += [_check_ttl(mark[1]), _PENDING]
-        raw, marked = _wait_until(lambda: self._take_script(keys=keys, args=args), wait_seconds)
+        keys = [lock, state, self._key("claim", mark[0] if mark else ""), self._key("claim", claim[0] if claim else "")]
+        args = [token, self._lease_ms, _check_ttl(mark[1]) if mark else "", _check_ttl(claim[1]) if claim else "",
+                _PENDING]
+        taken = self._take_script(keys, args)
+        if taken == -1:
+            raise AlreadyClaimed(claim[0])
+        if not taken:
+            args[3] = ""  # the claim is ours now: the next attempts only wait for the lock
+            taken = _wait_until(lambda: self._take_script(keys, args), wait_seconds)
+        raw, marked = taken
         held = Held(json.loads(raw) if raw else None, bool(marked))
         try:
             yield held
         except BaseException:
-            self._release_script(keys=[lock], args=[token])
+            self._release_script([lock], [token])
             raise
         keys, args = [lock, state], [token, "keep", "", 0]
         if held.new_state is _FORGET:
@@ -260,7 +281,7 @@ class RedisStore(ConversationStore):
             key, reply, ttl = held.reply
             keys.append(self._key("claim", key))
             args += [_done(reply), _check_ttl(ttl)]
-        self._give_back_script(keys=keys, args=args)
+        self._give_back_script(keys, args)
 
 
 class EmbeddedStore(ConversationStore):

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from bot.store import ClaimStatus, EmbeddedStore, LockTimeout, RedisStore
+from bot.store import AlreadyClaimed, ClaimStatus, EmbeddedStore, LockTimeout, RedisStore
 
 
 @pytest.fixture(params=["embedded", "redis"])
@@ -259,6 +259,31 @@ def test_a_mark_is_claimed_by_one_hold_until_it_is_released(store):
     assert (first.marked, second.marked, third.marked, unmarked.marked) == (True, False, True, False)
 
 
+def test_hold_takes_the_push_claim_and_a_retry_of_the_push_takes_nothing(store):
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=60)
+    with store.hold("oUser1", wait_seconds=1, claim=("msg:1", 60)) as held:
+        held.remember_reply("msg:1", "您好", ttl_seconds=60)
+
+    with pytest.raises(AlreadyClaimed):
+        with store.hold("oUser1", wait_seconds=1, claim=("msg:1", 60)) as retry:
+            retry.forget()
+
+    assert store.claim_status("msg:1") == ClaimStatus(done=True, reply="您好")
+    assert store.get_state("oUser1") == {"step": 1}
+    with store.hold("oUser1", wait_seconds=0.2, claim=("msg:2", 60)):  # the retry left the user free
+        pass
+
+
+def test_a_claim_taken_by_hold_stays_taken_when_the_user_stays_busy(store):
+    with store.lock("oUser1", wait_seconds=1):
+        with pytest.raises(LockTimeout):
+            with store.hold("oUser1", wait_seconds=0.2, claim=("msg:1", 60)):
+                pass
+
+    assert store.claim_status("msg:1") == ClaimStatus(done=False)
+    assert store.claim("msg:1", ttl_seconds=60) is False
+
+
 # ---- what only one implementation has -------------------------------------------------------------------
 
 
@@ -340,3 +365,28 @@ def test_redis_state_ttl_is_set_on_the_key(redis_client):
     RedisStore(client, prefix=prefix).set_state("oUser1", {"step": 1}, ttl_seconds=120)
 
     assert 110_000 < client.pttl(f"{prefix}state:oUser1") <= 120_000
+
+
+def test_redis_store_carries_on_after_redis_drops_its_connections(redis_client):
+    client, prefix = redis_client
+    store = RedisStore(client, prefix=prefix)
+    store.set_state("oUser1", {"step": 1}, ttl_seconds=60)
+
+    client.client_kill_filter(_type="normal", skipme=True)  # e.g. Redis restarted, or closed idle connections
+
+    with store.hold("oUser1", wait_seconds=1, claim=("msg:1", 60)) as held:
+        held.save({"step": 2}, ttl_seconds=60)
+    assert store.get_state("oUser1") == {"step": 2}
+
+
+def test_redis_store_loads_its_scripts_again_after_a_script_flush(redis_client):
+    client, prefix = redis_client
+    store = RedisStore(client, prefix=prefix)
+    with store.hold("oUser1", wait_seconds=1):
+        pass
+
+    client.script_flush()  # what a restarted Redis has forgotten
+
+    with store.hold("oUser1", wait_seconds=1, mark=("window:oUser1", 60)) as held:
+        held.save({"step": 1}, ttl_seconds=60)
+    assert held.marked and store.get_state("oUser1") == {"step": 1}

@@ -386,7 +386,7 @@ def test_state_is_kept_for_the_idle_time_and_a_margin(app, wechat, use):
     ttl = gateway_of(app).runner.state_ttl
     assert ttl > 30 * 60
     if hasattr(store, "_redis"):
-        assert 30 * 60 * 1000 < store._redis.pttl(f"bangban:state:{user}") <= ttl * 1000
+        assert 30 * 60 * 1000 < store._redis("PTTL", f"bangban:state:{user}") <= ttl * 1000
 
 
 # ---- the real dialogue, through the whole gateway ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from flask import Request, Response
 
+from ..store import AlreadyClaimed
 from .protocol import (
     MAX_BODY_BYTES, BadPush, Forbidden, Keys, Push, Rejected, check_plain_signature, decode_body, encrypt_reply,
     parse_push, text_reply,
@@ -98,8 +99,10 @@ class Gateway:
         """The passive reply for this push (None: "success"), computed once per claim key."""
         deadline = started + self.budget
         while True:
-            if self.store.claim(push.key, CLAIM_TTL_SECONDS):
+            try:
                 return self._first_delivery(push, started, deadline)
+            except AlreadyClaimed:
+                pass
             found = self._first_answer(push.key, deadline)
             if found is RELEASED and time.monotonic() < deadline:
                 continue  # the first delivery failed and let go: this retry handles the message
@@ -124,14 +127,15 @@ class Gateway:
         job = self.runner.start(push.inbound, push.create_time, push.window, (push.key, CLAIM_TTL_SECONDS))
         try:
             outcome = job.wait_for_reply(deadline - time.monotonic())
+        except AlreadyClaimed:
+            raise
         except BaseException:
             try:
                 self.store.release(push.key)
             except Exception as exc:  # noqa: BLE001 - the store is down too: the claim expires on its own
                 log.error("wechat: could not release a failed claim (%s)", type(exc).__name__)
             raise
-        if outcome is None:
-            self.store.remember_reply(push.key, None, CLAIM_TTL_SECONDS)
+        if outcome is None:  # the turn remembers "success" against the claim when it ends
             log.warning("wechat: %s from %s took over %.1f s: answered success, the reply goes through the outbox",
                         push.inbound.kind, mask(push.inbound.user), self.budget)
             return None

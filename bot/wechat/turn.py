@@ -1,8 +1,9 @@
 """One user turn, run in a pool thread so that the request can give up waiting after the reply budget.
 
-    take the user's lock and load the state (one store round trip) → dialogs.engine.handle → in ONE database
-    transaction: note the user's sending window, carry out the effects, queue the replies that are not the passive
-    one → save (or delete) the state, remember the reply for WeChat's retries, release the lock (one round trip)
+    take the push's retry claim, the user's lock and the state (one store round trip) → dialogs.engine.handle →
+    in ONE database transaction: note the user's sending window, carry out the effects, queue the replies that
+    are not the passive one → save (or delete) the state, remember the reply for WeChat's retries, release the
+    lock (one round trip)
 
 The handover between the request and the turn is decided once, inside the transaction, before it commits:
 
@@ -28,6 +29,7 @@ from dialogs.effects import ForgetUser
 from ..clock import real_hall_now
 from ..conversations import HELD_TTL_SECONDS
 from ..outbox import WINDOW_MARK_SECONDS, mask_openid as mask, window_mark
+from ..store import AlreadyClaimed
 from dialogs.messages import IMAGE, Inbound
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ class TurnPool:
 
 
 class TurnJob:
-    """One turn in its own thread; `wait_for_reply` is the request's side of the handover."""
+    """One turn in a pool thread; `wait_for_reply` is the request's side of the handover."""
 
     def __init__(self, runner: "TurnRunner", inbound: Inbound, create_time: int, window: str | None,
                  claim: tuple[str, float] | None) -> None:
@@ -80,7 +82,7 @@ class TurnJob:
         self.inbound = inbound
         self.create_time = create_time
         self.window = window
-        self.claim = claim  # the push's retry claim (key, TTL): the turn remembers its reply there
+        self.claim = claim  # the push's retry claim (key, TTL): taken with the lock; the turn remembers its reply
         self._mutex = threading.Lock()
         self._deferred = False  # the request gave up: every reply goes to the outbox
         self._inline = False  # the turn is committing with a passive reply: the request must wait for it
@@ -91,7 +93,7 @@ class TurnJob:
 
     def wait_for_reply(self, seconds: float, inline_grace: float = 30.0) -> Outcome | None:
         """The outcome, or None when the turn did not reach its commit within `seconds` (it then delivers every
-        reply through the outbox). Raises the turn's error."""
+        reply through the outbox). Raises the turn's error (AlreadyClaimed: another delivery has the push)."""
         if not self._done.wait(max(seconds, 0)):
             with self._mutex:
                 if not self._inline:
@@ -125,7 +127,7 @@ class TurnJob:
             self.error = exc
             with self._mutex:
                 gone = self._deferred
-            if gone:
+            if gone and not isinstance(exc, AlreadyClaimed):
                 log.error("wechat: a late turn of %s failed (%s), its reply is lost\n%s", mask(self.inbound.user),
                           type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)).rstrip())
         finally:
@@ -180,7 +182,7 @@ class TurnRunner:
 
         user = job.inbound.user
         mark = (window_mark(user), WINDOW_MARK_SECONDS) if job.window == "message" else None
-        with self.store.hold(user, LOCK_WAIT_SECONDS, mark) as held:
+        with self.store.hold(user, LOCK_WAIT_SECONDS, mark, job.claim) as held:
             self.ensure_schema()  # the Env's lazy reads may need the tables
             env = self.env(job.inbound)
             try:
