@@ -60,7 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
         init_simulator(app, svc)
     from .staff import init_staff
 
-    init_staff(app, svc)  # after the other blueprints: it exempts WeChat's and the simulator's POSTs from CSRF
+    init_staff(app, svc)  # after the other blueprints: it exempts the simulator's POSTs from CSRF
     svc.engine.dispose()  # no pooled connection may cross a fork (gunicorn --preload): workers open their own
     return app
 

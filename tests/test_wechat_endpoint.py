@@ -91,6 +91,13 @@ def test_url_verification_without_echostr_is_a_bad_request(plain):
     assert plain.client.get("/wechat", query_string=query).status_code == 400
 
 
+def test_other_methods_on_the_endpoint_are_not_allowed(plain):
+    response = plain.client.put("/wechat", data="<xml/>")
+
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
+
+
 # ---- every sample WeChat may send ---------------------------------------------------------------------------
 
 

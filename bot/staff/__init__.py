@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask
-from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 if TYPE_CHECKING:
@@ -23,18 +22,7 @@ csrf = CSRFProtect()
 SESSION_HOURS = 10  # a working day; then log in again
 
 
-class CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, without building the signer for a request that carries no session cookie
-    (every WeChat push): such a request starts with an empty session either way."""
-
-    def open_session(self, app: Flask, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
-            return self.session_class()
-        return super().open_session(app, request)
-
-
 def init_staff(app: Flask, services: "Services") -> None:
-    app.session_interface = CookieSessions()
     app.config.update(
         SECRET_KEY=services.config.session_secret(),
         SESSION_COOKIE_HTTPONLY=True,
@@ -49,9 +37,6 @@ def init_staff(app: Flask, services: "Services") -> None:
         __import__(f"{__name__}.{module}")
     app.register_blueprint(staff)
     app.jinja_env.globals.update(current_staff=auth.current_staff, staff_nav=staff_nav)
-    wechat = app.view_functions.get("wechat")
-    if wechat is not None:
-        csrf.exempt(wechat)  # WeChat signs its pushes; it cannot send a CSRF token
     for name, view in app.view_functions.items():
         if name.startswith("simulator"):
             csrf.exempt(view)
