@@ -5,6 +5,7 @@ Files (plain UTF-8 text under knowledge/data/lexicon/, '#' starts a comment):
   actions.txt   规范词: 同义词 ...           what is being done (补领, 换领, 注销 ...)
   fields.txt    字段: 说法 ...               which part of a guide is asked about (materials, place ...)
   filler.txt    words that carry nothing for matching
+  channels.txt  where or on what a citizen does it (支付宝, 网上, 打印): how, not which case
   regions.txt   place names around a question
   english.txt   English words => 目录用语
   expansions.txt 目录用语 => 说法 ...          items named with the left side are also found by the right side
@@ -30,6 +31,7 @@ class Lexicon:
     actions: Mapping[str, str]  # any wording -> canonical action
     fields: Mapping[str, str]  # phrase -> field name
     filler: frozenset[str]
+    channels: frozenset[str]
     regions: frozenset[str]
     english: Mapping[str, str]  # lower-case English phrase -> Chinese
     expansions: Mapping[str, tuple[str, ...]]  # catalogue wording -> what citizens also say
@@ -37,7 +39,7 @@ class Lexicon:
     def words(self) -> set[str]:
         """Every word the tokenizer should know as a unit."""
         return (set(self.aliases) | set(self.aliases.values()) | set(self.actions) | set(self.actions.values())
-                | set(self.fields) | self.filler | self.regions)
+                | set(self.fields) | self.filler | self.channels | self.regions)
 
 
 def _lines(path: Path, problems: list[Problem]):
@@ -142,6 +144,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         actions=MappingProxyType(_group_file(directory / "actions.txt", problems)),
         fields=MappingProxyType(_group_file(directory / "fields.txt", problems, FIELDS)),
         filler=_word_file(directory / "filler.txt", problems),
+        channels=_word_file(directory / "channels.txt", problems),
         regions=_word_file(directory / "regions.txt", problems),
         english=MappingProxyType(english),
         expansions=MappingProxyType(_expansion_file(directory / "expansions.txt", problems)),

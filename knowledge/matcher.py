@@ -13,19 +13,23 @@ The best hit also carries two facts for the decision step (knowledge/decide.py),
 - another sub-case: the item is one sub-case (a qualifier in brackets: 住房公积金提取（离休、退休提取）) the
   question does not mention, while the question names something specific the item does not explain (买房提取
   住房公积金): probably a sub-case the catalogue does not have. Words found in many items' guides (网上, 审核,
-  办法) ask about the procedure, not a sub-case, and are not counted.
+  办法) ask about the procedure, and channels (支付宝, 手机, 打印: lexicon channels.txt) about where it is done,
+  not a sub-case, and are not counted; a one-character noun before the item's words (有房取公积金, jieba's
+  dictionary tags it) is counted.
 Candidates come from an inverted index over character and pinyin pairs (numpy), so a 50,000-item catalogue
 stays fast; only the best 80 candidates are scored exactly.
 """
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Iterable
 
+import jieba
 import numpy as np
 from rapidfuzz import fuzz
 
@@ -164,6 +168,7 @@ class Matcher:
         self._guide_sample = [entry.detail for entry in self._entries[::max(1, math.ceil(n / GUIDE_SAMPLE))]]
         self._procedure_min = max(2, GUIDE_WORD_SHARE * len(self._guide_sample))
         self._procedure_word = lru_cache(maxsize=8192)(self._in_many_guides)
+        self._nouns = _one_character_nouns()
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -289,8 +294,18 @@ class Matcher:
         for start, end in q.core_words:
             if q.chars[start][4] in clause_hit and not any(credits[start:end]):
                 word = "".join(q.chars[i][0] for i in range(start, end))
-                if not self._procedure_word(word):
+                if word not in self.lexicon.channels and not self._procedure_word(word):
                     return True
+        # A one-character noun before the item's words (有房取公积金, 买了房怎么提取) names a case as well as a word
+        # does: the condition comes first. After them it is what the question asks about the item (提取公积金要带
+        # 什么卡). Unless the name explains it: a pair of the name, or a character of the name the rest of the
+        # question does not already name (住房 is named by 住房公积金 itself, so the 房 of 有房 is something else).
+        named = {ch for b, (k1, k2) in entry.title_pairs if b in q.bigrams or k1 in q.pinyin or k2 in q.pinyin
+                 for ch in b}
+        for (ch, _, _, single, clause, _), credit, later in zip(q.chars, credits, _credit_after(credits)):
+            if single and ch in self._nouns and clause in clause_hit and later and (
+                    credit == 0.0 or credit == SINGLE_CHAR_CREDIT and ch in named):
+                return True
         return False
 
     def _in_many_guides(self, word: str) -> bool:
@@ -301,6 +316,22 @@ class Matcher:
             if count >= self._procedure_min:
                 return True
         return False
+
+
+@lru_cache(maxsize=1)
+def _one_character_nouns() -> frozenset[str]:
+    """Characters jieba's own dictionary tags as a noun (房, 卡, 药; not 带, 岁, 考): things a question is about."""
+    with jieba.get_dict_file() as f:
+        return frozenset(re.findall(r"^(\w) \d+ ng?$", f.read().decode("utf-8"), re.M))
+
+
+def _credit_after(char_credits: list[float]) -> list[bool]:
+    """For each character: does a character after it match the item?"""
+    after, found = [], False
+    for credit in reversed(char_credits):
+        after.append(found)
+        found = found or credit > SINGLE_CHAR_CREDIT
+    return after[::-1]
 
 
 def _explained_clauses(q: "_Prepared", char_credits: list[float]) -> set[int]:

@@ -240,6 +240,7 @@ def sub_case_matcher(tmp_path_factory):
         _guide("F-2", "用电服务暂拆", None, ["用电户身份证明", "网上申请截图"]),
         _guide("F-3", "结婚登记", None, ["居民身份证、户口簿", "网上预约记录"], unit="甲市民政局婚姻登记处"),
         _guide("F-4", "经济开发区查询"),
+        _guide("F-5", "药品零售许可", "连锁门店", unit="甲市市场监督管理局"),
     ]
     path = tmp_path_factory.mktemp("sub_case") / "guides.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
@@ -260,6 +261,41 @@ def test_a_question_naming_a_sub_case_the_item_is_not_is_declined(sub_case_match
 def test_a_question_naming_no_other_sub_case_is_answered(sub_case_matcher, thresholds, question):
     hits = sub_case_matcher.search(question)
     assert hits[0].id == "F-1" and not hits[0].other_case
+    assert decide(hits, thresholds).kind == ANSWER
+
+
+@pytest.mark.parametrize("question", ["支付宝提取住房公积金", "用手机提取住房公积金", "打印住房公积金提取表格"])
+def test_a_channel_the_question_names_is_not_another_sub_case(sub_case_matcher, thresholds, question):
+    # knowledge/data/lexicon/channels.txt: where or on what it is done, not which case; no guide here says them.
+    hits = sub_case_matcher.search(question)
+    assert hits[0].id == "F-1" and not hits[0].other_case
+    assert decide(hits, thresholds).kind == ANSWER
+
+
+def test_a_one_character_noun_names_another_sub_case(sub_case_matcher, thresholds):
+    # 房 is in the item's name only inside 住房公积金, which the question names itself.
+    hits = sub_case_matcher.search("买了房怎么提取住房公积金")
+    assert hits[0].id == "F-1" and hits[0].other_case
+    assert decide(hits, thresholds).kind == DECLINE
+
+
+@pytest.mark.parametrize("question", ["跑着去提取住房公积金", "快提取住房公积金"])
+def test_a_one_character_verb_is_not_another_sub_case(sub_case_matcher, thresholds, question):
+    hits = sub_case_matcher.search(question)
+    assert hits[0].id == "F-1" and not hits[0].other_case
+    assert decide(hits, thresholds).kind == ANSWER
+
+
+def test_a_one_character_noun_after_the_item_is_what_is_asked_not_another_sub_case(sub_case_matcher, thresholds):
+    hits = sub_case_matcher.search("提取住房公积金要带什么卡")
+    assert hits[0].id == "F-1" and not hits[0].other_case
+    assert decide(hits, thresholds).kind == ANSWER
+
+
+def test_a_one_character_noun_the_name_has_elsewhere_is_explained(sub_case_matcher, thresholds):
+    # 药 is the 药 of 药品零售许可, which the rest of the question (零售许可) does not name.
+    hits = sub_case_matcher.search("卖药的零售许可")
+    assert hits[0].id == "F-5" and not hits[0].other_case
     assert decide(hits, thresholds).kind == ANSWER
 
 
