@@ -2,6 +2,8 @@
 input, and how every message and event type becomes a dialogs `Inbound`."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
@@ -240,12 +242,13 @@ EXTERNAL_ENTITY = ('<!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><x
         push_xml(U, "text", {"Content": "x"}, msg_id=1).replace("<MsgId>1", "<MsgId>one").encode(),
         push_xml(U, "text", {"Content": "x"}).replace("<Content><![CDATA[x]]>", "<Content><a>1</a>").encode(),
         push_xml("", "text", {"Content": "x"}).encode(),  # no sender
+        re.sub(r"<ToUserName>.*?</ToUserName>", "", push_xml(U, "text", {"Content": "x"})).encode(),  # no account
         push_xml("o" * 65, "text", {"Content": "x"}).encode(),  # not an OpenID
         "<xml><MsgType>text</MsgType></xml>".encode("utf-16"),  # not UTF-8
         b"<xml>" + b"<Content>" + b"x" * (64 * 1024) + b"</Content></xml>",  # over 64 KB
     ],
     ids=["billion-laughs", "external-entity", "truncated", "not-xml", "empty", "json", "no-msgtype", "other-root",
-         "bad-createtime", "bad-msgid", "nested-content", "no-sender", "long-sender", "utf-16", "oversized"],
+         "bad-createtime", "bad-msgid", "nested-content", "no-sender", "no-account", "long-sender", "utf-16", "oversized"],
 )
 def test_malformed_or_hostile_bodies_are_bad_pushes(body):
     with pytest.raises(BadPush):
@@ -257,7 +260,7 @@ def test_a_reply_with_a_cdata_end_marker_stays_well_formed():
 
     push = parse_push(text(U, "你好"))
 
-    reply = xmltodict.parse(protocol.text_reply(push.message, "a]]>b"))["xml"]
+    reply = xmltodict.parse(protocol.text_reply(push, "a]]>b"))["xml"]
 
     assert reply["Content"] == "a]]>b"
     assert reply["ToUserName"] == U

@@ -74,7 +74,7 @@ class Gateway:
             return Response("", status=503, mimetype="text/plain")
         if reply is None:
             return Response(SUCCESS, status=200, mimetype="text/plain")
-        body = text_reply(push.message, reply)
+        body = text_reply(push, reply)
         if crypto is not None:
             body = encrypt_reply(crypto, body, request.args.get("nonce", ""))
         return Response(body, status=200, content_type="application/xml; charset=utf-8")

@@ -1,10 +1,11 @@
 """WeChat's push protocol, without Flask: signatures, decryption with key rotation, hostile-input checks,
-wechatpy parsing into a dialogs `Inbound`, the key that de-duplicates retries, and rendering the reply.
+parsing into a dialogs `Inbound`, the key that de-duplicates retries, and rendering the reply.
 
-Facts and sources: ../shared/docs/wechat.md (A1 signatures, A2 encryption, A3 fields, A4 retries). wechatpy 1.8.18
-does the cipher and the parsing; what it does not do is done here: constant-time comparisons (its checks use
+Facts and sources: ../shared/docs/wechat.md (A1 signatures, A2 encryption, A3 fields, A4 retries, A5 replies).
+wechatpy 1.8.18 does the cipher; what it does not do is done here: constant-time comparisons (its checks use
 `!=`), trying the previous EncodingAESKey, refusing DOCTYPE/ENTITY declarations before any parser sees them, and
-turning every parse failure into `BadPush` (it raises KeyError on XML without MsgType).
+turning every parse failure into `BadPush`. A push is parsed once, into its fields; the reply is rendered from
+them (wechatpy's message and reply objects would parse and render the same XML again).
 """
 from __future__ import annotations
 
@@ -16,10 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import xmltodict
-from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
-from wechatpy.replies import TextReply
 
 from dialogs import messages as m
 from dialogs.messages import Inbound
@@ -157,9 +155,9 @@ def _xml_fields(text: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Push:
-    """One parsed push: the wechatpy message (to address the reply), what dialogs reads, and the retry key."""
+    """One parsed push: what dialogs reads, the account it was sent to (to address the reply), the retry key."""
 
-    message: BaseMessage
+    account: str  # ToUserName: the public account's original ID
     inbound: Inbound
     key: str  # msg:<MsgId>, or evt:<FromUserName>:<CreateTime>:<event> for events (wechat.md A4)
     create_time: int
@@ -167,17 +165,15 @@ class Push:
 
 
 def parse_push(xml: str) -> Push:
-    fields = _xml_fields(xml)  # checked here so that wechatpy's own parse cannot fail in an unforeseen way
-    if not isinstance(fields.get("MsgType"), str) or not fields["MsgType"].strip():
+    raw = _xml_fields(xml)
+    if not isinstance(raw.get("MsgType"), str) or not raw["MsgType"].strip():
         raise BadPush("no MsgType")
-    try:
-        message = _wechatpy_message(xml, fields)
-    except Exception:  # noqa: BLE001
-        raise BadPush("wechatpy cannot parse the push") from None
-    raw = fields  # as sent: wechatpy rewrites Event/EventKey of QR-code follows in its copy
     user = (_text(raw, "FromUserName") or "").strip()
     if not user:
         raise BadPush("no FromUserName")
+    account = (_text(raw, "ToUserName") or "").strip()
+    if not account:
+        raise BadPush("no ToUserName")
     if len(user) > MAX_OPENID_LENGTH or not user.isprintable():
         raise BadPush(f"FromUserName is not an OpenID (over {MAX_OPENID_LENGTH} characters or unprintable)")
     try:
@@ -193,16 +189,7 @@ def parse_push(xml: str) -> Push:
         if msg_id and not msg_id.isdigit():
             raise BadPush("MsgId is not a number")
         key = f"msg:{msg_id}" if msg_id else f"evt:{user}:{create_time}:{msg_type}"
-    return Push(message, inbound, key, create_time, _window(inbound))
-
-
-def _wechatpy_message(xml: str, fields: dict[str, Any]) -> BaseMessage:
-    """wechatpy's object for the push. A message is built from the fields already parsed (the hot path: parsing the
-    XML once, not twice); events go through wechatpy's parser, which also rewrites QR-code follows."""
-    msg_type = fields["MsgType"].lower()
-    if msg_type == "event" or msg_type.startswith("device_"):
-        return parse_message(xml)
-    return MESSAGE_TYPES.get(msg_type, UnknownMessage)(dict(fields))
+    return Push(account, inbound, key, create_time, _window(inbound))
 
 
 def _inbound(user: str, msg_type: str, raw: Mapping[str, Any]) -> Inbound:
@@ -256,7 +243,12 @@ def _number(raw: Mapping[str, Any], name: str) -> float | None:
 # ---- replies ---------------------------------------------------------------------------------------------
 
 
-def text_reply(message: BaseMessage, text: str) -> str:
-    """A passive text reply to `message` (from the account to the citizen), as WeChat expects it (wechat.md A5)."""
-    content = text.replace("]]>", "]]]]><![CDATA[>")  # the reply is CDATA: split any end marker in the text
-    return TextReply(message=message, content=content, time=int(time.time())).render()
+def text_reply(push: Push, text: str) -> str:
+    """A passive text reply to `push` (from the account to the citizen), as WeChat expects it (wechat.md A5)."""
+    return (f"<xml><ToUserName>{_cdata(push.inbound.user)}</ToUserName><FromUserName>{_cdata(push.account)}"
+            f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content>{_cdata(text)}</Content></xml>")
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"  # an end marker in the text is split
