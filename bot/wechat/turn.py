@@ -219,7 +219,7 @@ class TurnRunner:
                 return replies[0], None
             # the request has given up: the reply goes to the outbox after all
         with self.sessions.begin() as session:
-            if job.window is not None:
+            if marked or job.window == "event":  # a fresh mark: the window was written lately (bot/outbox.py)
                 note_user_message(session, user, job.create_time, job.window)
             done = self.effects.run(session, user, records, now)
             passive = replies[0] if replies and job._passive() else None
