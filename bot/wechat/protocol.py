@@ -14,9 +14,9 @@ import hmac
 import re
 import time
 from dataclasses import dataclass
+from xml.etree import ElementTree
 from typing import Any, Mapping
 
-import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from dialogs import messages as m
@@ -141,15 +141,23 @@ def check_no_declarations(text: str) -> None:
         raise BadPush("XML with a DOCTYPE or ENTITY declaration")
 
 
+_NOT_TEXT = object()  # a field that is not plain text
+
+
 def _xml_fields(text: str) -> dict[str, Any]:
+    """The <xml> root's fields: text (None when empty), or _NOT_TEXT for a field with elements or attributes inside
+    or given twice (WeChat sends those only in events; `_text` refuses them)."""
     check_no_declarations(text)
     try:
-        root = xmltodict.parse(text, disable_entities=True)
+        root = ElementTree.fromstring(text)
     except Exception:  # noqa: BLE001 - expat errors, and anything else a hostile document provokes
         raise BadPush("not well-formed XML") from None
-    fields = root.get("xml") if isinstance(root, dict) else None
-    if not isinstance(fields, dict):
+    if root.tag != "xml" or not len(root):
         raise BadPush("the root element is not <xml> with fields")
+    fields: dict[str, Any] = {}
+    for field in root:
+        plain = not len(field) and not field.attrib and field.tag not in fields
+        fields[field.tag] = (field.text.strip() or None if field.text else None) if plain else _NOT_TEXT
     return fields
 
 
