@@ -266,7 +266,7 @@ class Matcher:
         query_coverage = num / den
         title = entry.title_pairs
         if title:
-            seen = sum(1 for b, (k1, k2) in title if b in q.bigrams or k1 in q.pinyin or k2 in q.pinyin)
+            seen = sum(1 for pair in title if q.names(pair))
             item_coverage = seen / len(title)
         else:
             item_coverage = 0.0
@@ -277,17 +277,17 @@ class Matcher:
     def _name_coverage(self, entry: _Entry, q: "_Prepared") -> float:
         weights = {}
         covered = set()
-        for bigram, (k1, k2) in entry.title_pairs:
-            for ch in bigram:
+        for pair in entry.title_pairs:
+            for ch in pair[0]:
                 weights[ch] = self._char_idf.get(ch, self._unseen_idf)
-            if bigram in q.bigrams or k1 in q.pinyin or k2 in q.pinyin:
-                covered.update(bigram)
+            if q.names(pair):
+                covered.update(pair[0])
         total = sum(weights.values())
         return sum(weights[ch] for ch in covered) / total if total else 0.0
 
     def _other_case(self, entry: _Entry, q: "_Prepared") -> bool:
         qualifier = entry.qualifier_pairs
-        if not qualifier or any(b in q.bigrams or k1 in q.pinyin or k2 in q.pinyin for b, (k1, k2) in qualifier):
+        if not qualifier or any(q.names(pair) for pair in qualifier):
             return False
         credits = self._char_credits(entry, q)
         clause_hit = _explained_clauses(q, credits)
@@ -300,8 +300,7 @@ class Matcher:
         # does: the condition comes first. After them it is what the question asks about the item (提取公积金要带
         # 什么卡). Unless the name explains it: a pair of the name, or a character of the name the rest of the
         # question does not already name (住房 is named by 住房公积金 itself, so the 房 of 有房 is something else).
-        named = {ch for b, (k1, k2) in entry.title_pairs if b in q.bigrams or k1 in q.pinyin or k2 in q.pinyin
-                 for ch in b}
+        named = {ch for pair in entry.title_pairs if q.names(pair) for ch in pair[0]}
         for (ch, _, _, single, clause, _), credit, later in zip(q.chars, credits, _credit_after(credits)):
             if single and ch in self._nouns and clause in clause_hit and later and (
                     credit == 0.0 or credit == SINGLE_CHAR_CREDIT and ch in named):
@@ -381,6 +380,11 @@ class _Prepared:
     actions: frozenset[str]
     word_spans: tuple[tuple[int, int], ...]  # [start, end) of runs of three or more core characters
     core_words: tuple[tuple[int, int], ...]  # [start, end) of each core token of two or more characters
+
+    def names(self, pair: tuple[str, tuple[str, str]]) -> bool:
+        """Does the question name this pair of an item's name, by its characters or by their sound?"""
+        bigram, (k1, k2) = pair
+        return bigram in self.bigrams or k1 in self.pinyin or k2 in self.pinyin
 
     @classmethod
     def build(cls, query: Query, char_idf: dict[str, float], unseen_idf: float) -> "_Prepared":
