@@ -63,6 +63,14 @@ def test_url_verification_returns_echostr_unchanged(plain):
     assert response.get_data(as_text=True) == "7283645023&x=1 中"
 
 
+def test_url_verification_answers_head_without_a_body(plain):
+    query = verification("bangban-dev", "7283645023")
+    got, head = plain.client.get("/wechat", query_string=query), plain.client.head("/wechat", query_string=query)
+
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Length"] == got.headers["Content-Length"] == "10"
+
+
 def test_url_verification_in_safe_mode_still_uses_the_plain_signature(safe):
     response = safe.client.get("/wechat", query_string=verification("bangban-dev", "echo123"))
 

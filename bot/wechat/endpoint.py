@@ -13,13 +13,11 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from typing import TYPE_CHECKING, Mapping
-
-from flask import Request, Response
+from typing import TYPE_CHECKING, Mapping, NamedTuple
 
 from ..store import AlreadyClaimed
 from .protocol import (
-    MAX_BODY_BYTES, BadPush, Forbidden, Keys, Push, Rejected, check_plain_signature, decode_body, encrypt_reply,
+    BadPush, Forbidden, Keys, Push, Rejected, check_plain_signature, decode_body, encrypt_reply,
     parse_push, text_reply,
 )
 from .turn import TurnRunner, elapsed_ms, mask
@@ -35,6 +33,15 @@ CLAIM_TTL_SECONDS = 300.0  # WeChat retries for about 15-20 s; a claim and its r
 POLL_SECONDS = 0.05  # how often a retry looks whether the first delivery has answered
 SUCCESS = "success"
 PENDING, RELEASED = object(), object()  # what a retry finds when it stops waiting for the first delivery
+PLAIN, XML = "text/plain; charset=utf-8", "application/xml; charset=utf-8"
+
+
+class Answer(NamedTuple):
+    """What the endpoint answers: status, body and its content type (rendered by bot/wechat/__init__.py)."""
+
+    status: int
+    body: str = ""
+    content_type: str = PLAIN
 
 
 class Gateway:
@@ -46,7 +53,7 @@ class Gateway:
 
     # ---- GET -------------------------------------------------------------------------------------------------
 
-    def verify(self, args: Mapping[str, str]) -> Response:
+    def verify(self, args: Mapping[str, str]) -> Answer:
         """URL verification: plain signature, echostr returned unchanged (also in safe mode, wechat.md A1)."""
         try:
             check_plain_signature(self.keys.token, args)
@@ -55,14 +62,15 @@ class Gateway:
         echostr = args.get("echostr")
         if echostr is None:
             return self._rejected(BadPush("verification without echostr"), "verification")
-        return Response(echostr, status=200, mimetype="text/plain")
+        return Answer(200, echostr)
 
     # ---- POST ------------------------------------------------------------------------------------------------
 
-    def receive(self, request: Request) -> Response:
+    def receive(self, args: Mapping[str, str], body: bytes) -> Answer:
+        """One POST: its query arguments and body (read up to MAX_BODY_BYTES + 1 bytes)."""
         started = time.monotonic()
         try:
-            push, crypto = self._open(request)
+            push, crypto = self._open(args, body)
         except Rejected as rejected:
             return self._rejected(rejected, "push")
         try:
@@ -71,25 +79,22 @@ class Gateway:
             log.error("wechat: %s from %s failed after %d ms (%s); claim released for the retry\n%s",
                       push.inbound.kind, mask(push.inbound.user), elapsed_ms(started), type(exc).__name__,
                       _frames(exc))
-            return Response("", status=503, mimetype="text/plain")
+            return Answer(503)
         if reply is None:
-            return Response(SUCCESS, status=200, mimetype="text/plain")
-        body = text_reply(push, reply)
+            return Answer(200, SUCCESS)
+        xml = text_reply(push, reply)
         if crypto is not None:
-            body = encrypt_reply(crypto, body, request.args.get("nonce", ""))
-        return Response(body, status=200, content_type="application/xml; charset=utf-8")
+            xml = encrypt_reply(crypto, xml, args.get("nonce", ""))
+        return Answer(200, xml, XML)
 
-    def _open(self, request: Request) -> tuple[Push, "WeChatCrypto | None"]:
+    def _open(self, args: Mapping[str, str], body: bytes) -> tuple[Push, "WeChatCrypto | None"]:
         """Verify, decrypt and parse; raises Rejected."""
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise BadPush(f"body over {MAX_BODY_BYTES // 1024} KB")
-        args = request.args
         mode = (args.get("encrypt_type") or "raw").lower()
         if mode not in ("raw", "aes"):
             raise BadPush("unknown encrypt_type")
         if mode == "raw" or args.get("signature") is not None:
             check_plain_signature(self.keys.token, args)  # safe mode carries it too; checked when present
-        text = decode_body(request.stream.read(MAX_BODY_BYTES + 1))
+        text = decode_body(body)
         crypto = None
         if mode == "aes":
             text, crypto = self.keys.decrypt(text, args)
@@ -149,9 +154,9 @@ class Gateway:
         return outcome.passive
 
     @staticmethod
-    def _rejected(rejected: Rejected, what: str) -> Response:
+    def _rejected(rejected: Rejected, what: str) -> Answer:
         log.warning("wechat: %s rejected (%d): %s", what, rejected.status, rejected.reason)
-        return Response("", status=rejected.status, mimetype="text/plain")
+        return Answer(rejected.status)
 
 
 def _frames(exc: BaseException) -> str:
