@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from dialogs import effects as fx
 
@@ -49,7 +49,7 @@ class EffectRunner:
         done = Done()
         for effect in effects:
             if isinstance(effect, fx.Escalate):
-                done.escalation_id = self.escalate(session, openid, effect, now).id
+                done.escalation_id = self.escalate(session, openid, effect, now)
             elif isinstance(effect, fx.RelayToStaff):
                 self.relay(session, openid, effect, now)
             elif isinstance(effect, fx.EndHandoff):
@@ -76,10 +76,9 @@ class EffectRunner:
 
     # --- handoff ------------------------------------------------------------------------------------------------
 
-    def escalate(self, session: "Session", openid: str, effect: fx.Escalate, now: datetime) -> Escalation:
-        existing = session.scalar(select(Escalation).where(Escalation.openid == openid,
-                                                           Escalation.status.in_((*QUEUED, TAKEN)))
-                                  .order_by(Escalation.id.desc()).limit(1))
+    def escalate(self, session: "Session", openid: str, effect: fx.Escalate, now: datetime) -> int:
+        """The id of the citizen's escalation: the one already queued or held, or a new one."""
+        existing = session.scalar(_current_escalation(openid, Escalation.id))
         if existing is not None:  # already queued or held: one queue place per citizen
             return existing
         open_now = is_open(self.hall, self.calendar, now)
@@ -92,7 +91,7 @@ class EffectRunner:
         session.flush()
         if not open_now:
             row.case_id = self._left_message_case(session, openid, effect, now).id
-        return row
+        return row.id
 
     def _left_message_case(self, session: "Session", openid: str, effect: fx.Escalate, now: datetime) -> Case:
         """Outside working hours a 转人工 becomes a case with a deadline, so that it is answered."""
@@ -108,14 +107,14 @@ class EffectRunner:
         return case
 
     def relay(self, session: "Session", openid: str, effect: fx.RelayToStaff, now: datetime) -> None:
-        escalation = session.scalar(select(Escalation).where(Escalation.openid == openid,
-                                                             Escalation.status.in_((*QUEUED, TAKEN)))
-                                    .order_by(Escalation.id.desc()).limit(1))
-        session.add(Message(openid=openid, escalation_id=escalation.id if escalation else None,
-                            case_id=escalation.case_id if escalation else None, direction="in", author="citizen",
-                            text=effect.text, at=now))
+        """One INSERT: a line of the conversation, against the citizen's current escalation (and its case)."""
+        session.execute(insert(Message).values(
+            openid=openid, escalation_id=_current_escalation(openid, Escalation.id).scalar_subquery(),
+            case_id=_current_escalation(openid, Escalation.case_id).scalar_subquery(), direction="in",
+            author="citizen", text=effect.text, at=now))
 
     def end_handoff(self, session: "Session", openid: str, now: datetime) -> None:
+        """One UPDATE: the citizen's escalation is closed."""
         session.execute(update(Escalation).where(Escalation.openid == openid,
                                                  Escalation.status.in_((*QUEUED, TAKEN)))
                         .values(status=CLOSED, closed_at=now))
@@ -231,3 +230,9 @@ class EffectRunner:
                               actor=CITIZEN)
         except RatingError as exc:
             log.warning("wechat: rating of case %s not recorded: %s", case.number, exc)
+
+
+def _current_escalation(openid: str, column):
+    """`column` of the citizen's escalation still queued or held (there is at most one; the newest if not)."""
+    return (select(column).where(Escalation.openid == openid, Escalation.status.in_((*QUEUED, TAKEN)))
+            .order_by(Escalation.id.desc()).limit(1))
