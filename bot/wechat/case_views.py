@@ -99,16 +99,18 @@ def reserve_case_number(sessions: "sessionmaker", today: date) -> str:
 
 def handoff_outlook(sessions: "sessionmaker", hall: "HallData", calendar: "Calendar", now: datetime,
                     priority: bool) -> HandoffOutlook:
+    """Who answers 转人工, and when: the place in the queue in working hours (read from the database), the time
+    the left message is answered by outside them (no read: nobody is queued then)."""
     schedule = hall.hall.schedule
-    open_now = calendar.is_workday(now.date()) and schedule.is_open_at(now.time())
+    if not is_open(hall, calendar, now):
+        return HandoffOutlook(open_now=False, ahead=0, answer_by=next_answer_time(schedule, calendar, now),
+                              wait_minutes=schedule.handoff_wait_minutes)
     with sessions() as session:
         waiting = select(func.count()).select_from(Escalation).where(Escalation.status == WAITING)
         if priority:
             waiting = waiting.where(Escalation.priority.is_(True))
         ahead = session.scalar(waiting) or 0
-    answer_by = None if open_now else next_answer_time(schedule, calendar, now)
-    return HandoffOutlook(open_now=open_now, ahead=ahead, answer_by=answer_by,
-                          wait_minutes=schedule.handoff_wait_minutes)
+    return HandoffOutlook(open_now=True, ahead=ahead, answer_by=None, wait_minutes=schedule.handoff_wait_minutes)
 
 
 def next_answer_time(schedule, calendar: "Calendar", now: datetime) -> datetime:

@@ -82,29 +82,27 @@ class EffectRunner:
         if existing is not None:  # already queued or held: one queue place per citizen
             return existing
         open_now = is_open(self.hall, self.calendar, now)
+        case = None if open_now else self._left_message_case(session, openid, effect, now)
         row = Escalation(openid=openid, item_id=effect.item_id, catalogue_version=effect.catalogue_version,
                          reason=effect.reason[:32], last_question=effect.last_question,
-                         status=WAITING if open_now else LEFT, created_at=now,
+                         status=WAITING if open_now else LEFT, created_at=now, case_id=case.id if case else None,
                          history=[list(entry) for entry in effect.history] or None,
                          priority=effect.priority_group is not None, priority_group=effect.priority_group)
         session.add(row)
         session.flush()
-        if not open_now:
-            row.case_id = self._left_message_case(session, openid, effect, now).id
         return row.id
 
     def _left_message_case(self, session: "Session", openid: str, effect: fx.Escalate, now: datetime) -> Case:
         """Outside working hours a 转人工 becomes a case with a deadline, so that it is answered."""
         item = effect.item_id
         entry = self.hall.entry(item) if item else None
-        case = service.open_case(
+        return service.open_case(
             session, applicant=service.ApplicantDetails(kind="个人", name="微信用户",
                                                         priority_group=effect.priority_group),
             openid=openid, item_id=item, item_title=entry.item_name if entry else LEFT_MESSAGE_TITLE,
             catalogue_version=effect.catalogue_version, unit_name=entry.unit if entry else None, form=None,
-            promised_limit=None, calendar=self.calendar, note=effect.last_question, now=now)
-        case.due_date = next_answer_time(self.hall.hall.schedule, self.calendar, now).date()
-        return case
+            promised_limit=None, calendar=self.calendar, note=effect.last_question, now=now,
+            due_date=next_answer_time(self.hall.hall.schedule, self.calendar, now).date())
 
     def relay(self, session: "Session", openid: str, effect: fx.RelayToStaff, now: datetime) -> None:
         """One INSERT: a line of the conversation, against the citizen's current escalation (and its case)."""
