@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from dialogs import effects as fx
 
@@ -78,7 +78,7 @@ class EffectRunner:
 
     def escalate(self, session: "Session", openid: str, effect: fx.Escalate, now: datetime) -> int:
         """The id of the citizen's escalation: the one already queued or held, or a new one."""
-        existing = session.scalar(_current_escalation(openid, Escalation.id))
+        existing = session.scalar(_CURRENT_ESCALATION_ID, {"citizen": openid})
         if existing is not None:  # already queued or held: one queue place per citizen
             return existing
         open_now = is_open(self.hall, self.calendar, now)
@@ -106,16 +106,11 @@ class EffectRunner:
 
     def relay(self, session: "Session", openid: str, effect: fx.RelayToStaff, now: datetime) -> None:
         """One INSERT: a line of the conversation, against the citizen's current escalation (and its case)."""
-        session.execute(insert(Message).values(
-            openid=openid, escalation_id=_current_escalation(openid, Escalation.id).scalar_subquery(),
-            case_id=_current_escalation(openid, Escalation.case_id).scalar_subquery(), direction="in",
-            author="citizen", text=effect.text, at=now))
+        session.execute(_RELAY, {"citizen": openid, "line": effect.text, "moment": now})
 
     def end_handoff(self, session: "Session", openid: str, now: datetime) -> None:
         """One UPDATE: the citizen's escalation is closed."""
-        session.execute(update(Escalation).where(Escalation.openid == openid,
-                                                 Escalation.status.in_((*QUEUED, TAKEN)))
-                        .values(status=CLOSED, closed_at=now))
+        session.execute(_END_HANDOFF, {"citizen": openid, "moment": now})
 
     # --- cases --------------------------------------------------------------------------------------------------
 
@@ -230,7 +225,20 @@ class EffectRunner:
             log.warning("wechat: rating of case %s not recorded: %s", case.number, exc)
 
 
-def _current_escalation(openid: str, column):
+
+# The statements of the handoff turns, built once (building one costs more than running it). Their parameters are
+# named apart from the columns (SQLAlchemy keeps a column's own name for its VALUES and SET).
+def _current_escalation(column):
     """`column` of the citizen's escalation still queued or held (there is at most one; the newest if not)."""
-    return (select(column).where(Escalation.openid == openid, Escalation.status.in_((*QUEUED, TAKEN)))
+    return (select(column).where(Escalation.openid == bindparam("citizen"), Escalation.status.in_((*QUEUED, TAKEN)))
             .order_by(Escalation.id.desc()).limit(1))
+
+
+_CURRENT_ESCALATION_ID = _current_escalation(Escalation.id)
+_RELAY = insert(Message.__table__).values(
+    openid=bindparam("citizen"), escalation_id=_current_escalation(Escalation.id).scalar_subquery(),
+    case_id=_current_escalation(Escalation.case_id).scalar_subquery(), direction="in", author="citizen",
+    text=bindparam("line"), at=bindparam("moment"))
+_END_HANDOFF = (update(Escalation.__table__)
+                .where(Escalation.openid == bindparam("citizen"), Escalation.status.in_((*QUEUED, TAKEN)))
+                .values(status=CLOSED, closed_at=bindparam("moment")))
