@@ -225,7 +225,6 @@ class EffectRunner:
             log.warning("wechat: rating of case %s not recorded: %s", case.number, exc)
 
 
-
 # The statements of the handoff turns, built once (building one costs more than running it). Their parameters are
 # named apart from the columns (SQLAlchemy keeps a column's own name for its VALUES and SET).
 def _current_escalation(column):
