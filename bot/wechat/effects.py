@@ -227,17 +227,17 @@ class EffectRunner:
 
 # The statements of the handoff turns, built once (building one costs more than running it). Their parameters are
 # named apart from the columns (SQLAlchemy keeps a column's own name for its VALUES and SET).
+_QUEUED_OR_HELD = (Escalation.openid == bindparam("citizen"), Escalation.status.in_((*QUEUED, TAKEN)))
+
+
 def _current_escalation(column):
     """`column` of the citizen's escalation still queued or held (there is at most one; the newest if not)."""
-    return (select(column).where(Escalation.openid == bindparam("citizen"), Escalation.status.in_((*QUEUED, TAKEN)))
-            .order_by(Escalation.id.desc()).limit(1))
+    return select(column).where(*_QUEUED_OR_HELD).order_by(Escalation.id.desc()).limit(1)
 
 
 _CURRENT_ESCALATION_ID = _current_escalation(Escalation.id)
 _RELAY = insert(Message.__table__).values(
-    openid=bindparam("citizen"), escalation_id=_current_escalation(Escalation.id).scalar_subquery(),
+    openid=bindparam("citizen"), escalation_id=_CURRENT_ESCALATION_ID.scalar_subquery(),
     case_id=_current_escalation(Escalation.case_id).scalar_subquery(), direction="in", author="citizen",
     text=bindparam("line"), at=bindparam("moment"))
-_END_HANDOFF = (update(Escalation.__table__)
-                .where(Escalation.openid == bindparam("citizen"), Escalation.status.in_((*QUEUED, TAKEN)))
-                .values(status=CLOSED, closed_at=bindparam("moment")))
+_END_HANDOFF = update(Escalation.__table__).where(*_QUEUED_OR_HELD).values(status=CLOSED, closed_at=bindparam("moment"))
