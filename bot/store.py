@@ -209,7 +209,8 @@ class RedisStore(ConversationStore):
                  lock_lease_seconds: float = LOCK_LEASE_SECONDS) -> None:
         from .redis_commands import Commands
 
-        self._redis = Commands(client)
+        self.commands = Commands(client)  # also for the consultations shared through Redis
+        self._redis = self.commands
         self._prefix = prefix
         self._lease_ms = _check_ttl(lock_lease_seconds)
         self._release_script = self._redis.script(self._RELEASE)

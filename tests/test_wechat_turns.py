@@ -261,7 +261,7 @@ def test_writing_again_after_staff_used_up_the_allowance_lets_the_held_message_g
 
 
 def test_a_question_asked_again_is_answered_alike_from_the_recent_questions(app, wechat):
-    consult = gateway_of(app).runner.knowledge_base.consult
+    consult = gateway_of(app).runner.consult
     question = "结婚登记要带什么材料"
     first = wechat.reply_text(wechat.post(text(random_user(), question)))
     remembered = consult.cache_info().hits

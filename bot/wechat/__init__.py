@@ -21,7 +21,8 @@ from flask import Flask
 from werkzeug.wsgi import get_input_stream
 
 from ..db import Schema, session_factory
-from ..store import open_store
+from ..shared_consultations import consultations
+from ..store import RedisStore, open_store
 from .endpoint import Answer, Gateway
 from .protocol import MAX_BODY_BYTES, Keys
 from ..clock import real_hall_now
@@ -61,7 +62,9 @@ def init_wechat(app: Flask, services: "Services", schema: Schema) -> Gateway:
     services.parts.update(store=store, knowledge_base=knowledge_base)
     runner = TurnRunner(store, services.sessions or session_factory(services.engine), knowledge_base,
                         config.idle_minutes, schema.ensure,
-                        clock=lambda: (services.parts.get("clock") or real_hall_now)())
+                        clock=lambda: (services.parts.get("clock") or real_hall_now)(),
+                        consult=consultations(knowledge_base.knowledge,
+                                              store.commands if isinstance(store, RedisStore) else None))
     gateway = Gateway(keys, store, runner, config.reply_budget_seconds)
     app.extensions[EXTENSION] = gateway
     app.wsgi_app = WeChatPath(app.wsgi_app, gateway)  # type: ignore[method-assign]

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
 
     from dialogs.engine import Turn
+    from knowledge.service import Consultation
 
     from ..knowledge_base import KnowledgeBase
     from ..store import ConversationStore
@@ -137,10 +138,12 @@ class TurnJob:
 class TurnRunner:
     def __init__(self, store: "ConversationStore", sessions: "sessionmaker", knowledge_base: "KnowledgeBase",
                  idle_minutes: int, ensure_schema: Callable[[], None],
-                 clock: Callable[[], datetime] = real_hall_now) -> None:
+                 clock: Callable[[], datetime] = real_hall_now,
+                 consult: "Callable[..., Consultation] | None" = None) -> None:
         self.store = store
         self.sessions = sessions
         self.knowledge_base = knowledge_base
+        self.consult = consult or knowledge_base.knowledge.consult  # bot/shared_consultations.py
         self.idle_minutes = idle_minutes
         self.state_ttl = idle_minutes * 60 + STATE_TTL_MARGIN_SECONDS
         self.ensure_schema = ensure_schema
@@ -169,7 +172,7 @@ class TurnRunner:
         user = inbound.user if inbound is not None else ""
         open_case = views.newest_open_case(sessions, user) if inbound is not None and inbound.kind == IMAGE \
             else None
-        return Env(now=now, consult=self.knowledge_base.consult, catalogue=knowledge.catalogue, hall=hall,
+        return Env(now=now, consult=self.consult, catalogue=knowledge.catalogue, hall=hall,
                    idle_minutes=self.idle_minutes, open_case=open_case, calendar=self.calendar,
                    cases=lambda: views.user_cases(sessions, user),
                    free_slots=lambda day: views.free_slots(sessions, hall, self.calendar, day, now),
