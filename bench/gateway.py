@@ -554,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     database_url, redis_url = services()
     from gunicorn_server import Gunicorn
 
+    _forget_shared_consultations(redis_url)  # every run starts cold: no question matched by an earlier run
+
     run = secrets.token_hex(4)
     messages = question_mix(args.seed)
     citizens = [(f"oBench{run}{index:05d}{secrets.token_hex(7)}"[:28], messages) for index in range(args.users)]
@@ -616,6 +618,21 @@ def _forget(redis_url: str, citizens) -> None:
     try:
         keys = [f"{STORE_PREFIX}{kind}:{user}" for user, _ in citizens for kind in ("state", "lock")]
         client.delete(*keys)
+    finally:
+        client.close()
+
+
+def _forget_shared_consultations(redis_url: str) -> None:
+    """Delete the consultations the workers share (bot/shared_consultations.py): a cache, rebuilt as it is used."""
+    import redis
+
+    from bot.shared_consultations import PREFIX
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{PREFIX}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start:start + 1000])
     finally:
         client.close()
 
