@@ -63,6 +63,14 @@ def test_url_verification_returns_echostr_unchanged(plain):
     assert response.get_data(as_text=True) == "7283645023&x=1 中"
 
 
+def test_url_verification_takes_the_first_of_a_repeated_argument_escaped_or_not(plain):
+    query = verification("bangban-dev", "first")
+    plain_text = "&".join(f"{name}={value}" for name, value in query.items()) + "&echostr=second&&nonce=other"
+
+    assert plain.client.get("/wechat?" + plain_text).get_data(as_text=True) == "first"
+    assert plain.client.get("/wechat?" + plain_text.replace("first", "fi%72st")).get_data(as_text=True) == "first"
+
+
 def test_url_verification_answers_head_without_a_body(plain):
     query = verification("bangban-dev", "7283645023")
     got, head = plain.client.get("/wechat", query_string=query), plain.client.head("/wechat", query_string=query)

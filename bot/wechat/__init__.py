@@ -109,9 +109,13 @@ class WeChatPath:
 
 def query_args(environ) -> dict[str, str]:
     """The query string's arguments, the first value of each (WSGI gives the string as latin-1; its escapes are
-    UTF-8)."""
-    raw = environ.get("QUERY_STRING", "").encode("latin-1").decode("utf-8", "replace")
+    UTF-8). WeChat's own (digits, hex, letters) have nothing to unescape: they are split as they are."""
+    raw = environ.get("QUERY_STRING", "")
+    if raw.isascii() and "%" not in raw and "+" not in raw:
+        pairs = (field.partition("=")[::2] for field in raw.split("&") if field)
+    else:
+        pairs = parse_qsl(raw.encode("latin-1").decode("utf-8", "replace"), keep_blank_values=True)
     args: dict[str, str] = {}
-    for name, value in parse_qsl(raw, keep_blank_values=True):
+    for name, value in pairs:
         args.setdefault(name, value)
     return args

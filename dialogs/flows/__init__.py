@@ -46,6 +46,7 @@ import pkgutil
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
@@ -227,8 +228,8 @@ class Flow:
     def step(self, name: str) -> Step | None:
         return next((s for s in self.steps if s.name == name), None)
 
-    @property
-    def patterns(self) -> tuple[re.Pattern, ...]:
+    @cached_property
+    def patterns(self) -> tuple[re.Pattern, ...]:  # looked at for every message: compiled once
         return tuple(w if isinstance(w, re.Pattern) else re.compile(w) for w in self.words)
 
 
@@ -337,6 +338,7 @@ class Registry:
     def __init__(self) -> None:
         self.flows: dict[str, Flow] = {}
         self.by_intent: dict[str, Flow] = {}
+        self._worded: list[Flow] | None = None  # looked at for every message: sorted once, again after an add
 
     def add(self, flow: Flow, origin: str = "") -> None:
         check(flow)
@@ -348,12 +350,15 @@ class Registry:
         self.flows[flow.name] = flow
         for intent in flow.triggers:
             self.by_intent[intent] = flow
+        self._worded = None
 
     def get(self, name: object) -> Flow | None:
         return self.flows.get(name) if isinstance(name, str) else None
 
     def worded(self) -> list[Flow]:
-        return sorted((f for f in self.flows.values() if f.words), key=lambda f: -f.priority)
+        if self._worded is None:
+            self._worded = sorted((f for f in self.flows.values() if f.words), key=lambda f: -f.priority)
+        return self._worded
 
     def discover(self, package: str, path: Sequence[str]) -> None:
         """Import every module of the package (not starting with _) and add its FLOWS."""
