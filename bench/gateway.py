@@ -355,6 +355,7 @@ class Result:
     service_cpu: float
     rss: list[float]
     uss: list[float]
+    slices: list["Result"] = field(default_factory=list)  # each alternating slice on its own
 
     @property
     def answered(self) -> int:
@@ -388,6 +389,7 @@ def measure(name: str, server, citizens, seconds: float, args, result: Result | 
         spy.wait(timeout=60)
     if result is None:
         result = Result(name, Tally(), 0.0, 0.0, 0.0, [], [])
+    result.slices.append(Result(name, tally, seconds, server_cpu, service_cpu, [], []))
     result.tally.add(tally)
     result.seconds += seconds
     result.server_cpu += server_cpu
@@ -508,6 +510,12 @@ def report(echo: Result, app: Result, args, counts: dict[str, int] | None, messa
         ["USS per worker (MB, not shared)", mb(echo.uss), mb(app.uss), "", ""],
     ]
     table(rows, ["", "echo", "bangban", "bangban/echo", "target"])
+    if len(app.slices) > 1:  # how much a neighbour on a shared machine moved the figures from slice to slice
+        print()
+        table([[str(n), f"{e.throughput:.0f}", f"{a.throughput:.0f}", f"{a.throughput / e.throughput:.2f}",
+                f"{e.percentile(99):.1f}", f"{a.percentile(99):.1f}", f"{a.percentile(99) / e.percentile(99):.2f}"]
+               for n, (e, a) in enumerate(zip(echo.slices, app.slices), start=1) if e.answered and a.answered],
+              ["slice", "echo req/s", "bangban req/s", "ratio", "echo p99 (ms)", "bangban p99 (ms)", "ratio"])
     for result in (echo, app):
         if result.tally.errors:
             print(f"\n{result.name} errors: " + ", ".join(f"{kind} × {n}" for kind, n in
