@@ -1,4 +1,5 @@
-"""One user turn, run in a pool thread so that the request can give up waiting after the reply budget.
+"""One user turn, run in a turn thread (turn_threads.py) so that the request can give up waiting after the reply
+budget.
 
     take the push's retry claim, the user's lock and the state (one store round trip) → dialogs.engine.handle →
     in ONE database transaction: note the user's sending window, carry out the effects, queue the replies that
@@ -15,11 +16,9 @@ The handover between the request and the turn is decided once, inside the transa
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
@@ -30,6 +29,7 @@ from ..clock import real_hall_now
 from ..conversations import HELD_TTL_SECONDS
 from ..outbox import WINDOW_MARK_SECONDS, mask_openid as mask, window_mark
 from ..store import AlreadyClaimed
+from .turn_threads import Signal, TurnThreads
 from dialogs.messages import IMAGE, Inbound
 
 if TYPE_CHECKING:
@@ -56,24 +56,6 @@ class Outcome:
     remembered: bool = False  # the reply is recorded against the push's claim for WeChat's retries
 
 
-class TurnPool:
-    """The threads turns run in, started as needed and kept for the next turns (a thread per turn costs more than
-    the turn's own bookkeeping); made afresh in a forked worker."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._pool: ThreadPoolExecutor | None = None
-        self._pid = 0
-        self._guard = threading.Lock()
-
-    def submit(self, work: Callable[[], None]) -> None:
-        with self._guard:
-            if self._pool is None or self._pid != os.getpid():
-                self._pool, self._pid = ThreadPoolExecutor(self.size, thread_name_prefix="bangban-turn"), os.getpid()
-            pool = self._pool
-        pool.submit(work)
-
-
 class TurnJob:
     """One turn in a pool thread; `wait_for_reply` is the request's side of the handover."""
 
@@ -87,7 +69,7 @@ class TurnJob:
         self._mutex = threading.Lock()
         self._deferred = False  # the request gave up: every reply goes to the outbox
         self._inline = False  # the turn is committing with a passive reply: the request must wait for it
-        self._done = threading.Event()
+        self._done = Signal()
         self.outcome: Outcome | None = None
         self.committed: Outcome | None = None  # set once effects and replies are recorded
         self.error: BaseException | None = None
@@ -153,7 +135,7 @@ class TurnRunner:
         self.calendar = calendar_for(knowledge_base.hall)
         self.clock = clock  # the hall's time (bot/clock.py)
         self.effects = EffectRunner(knowledge_base.hall, self.calendar)
-        self.pool = TurnPool()
+        self.pool = TurnThreads()
 
     def start(self, inbound: Inbound, create_time: int, window: str | None,
               claim: tuple[str, float] | None = None) -> TurnJob:
