@@ -242,6 +242,14 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     return _consult(state, consultation, asked, wanted, env, budget)
 
 
+def answer_aside(state: State, consultation: "Consultation", text: str, env: "Env", budget: int) -> Outcome:
+    """A question that names its item, asked in the middle of a flow: answered as outside one (the item becomes
+    the one discussed; the flow in the state is left as it is)."""
+    item_id = consultation.decision.choices[0].id
+    return Outcome(_next(state, item=item_id, asked=text.strip()[:ASKED_CHARS]),
+                   [reply(consultation, env.catalogue, env.hall, budget)])
+
+
 def _consult(state: State, consultation: "Consultation", asked: str, wanted: str | None, env: "Env",
              budget: int) -> Outcome:
     decision = consultation.decision

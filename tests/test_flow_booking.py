@@ -175,6 +175,26 @@ def test_three_bad_mobiles_offer_a_person_but_keep_asking_for_the_mobile():
     assert effects(turns) == []
 
 
+def test_a_question_about_another_matter_midway_is_answered_and_the_booking_waits_at_its_step():
+    turns = converse(env_at(), [
+        ("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []), ("123", ["11位"]),
+        ("结婚登记要带什么材料", ["结婚登记", "还没办完", "继续", "!11位"]),
+        ("继续", ["手机号"]),
+        ("13800138000", ["您想约哪天"]),
+    ])
+    assert turns[6].state["flow"]["step"] == "mobile" and turns[6].state["flow"]["fails"] == 1
+    assert turns[8].state["flow"]["data"]["name"] == "张三"
+    assert effects(turns) == []
+
+
+def test_a_question_that_names_no_matter_midway_is_taken_as_a_wrong_answer():
+    turns = converse(env_at(), [
+        ("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []),
+        ("这个怎么弄啊", ["11位", "!还没办完"]),
+    ])
+    assert turns[5].state["flow"]["fails"] == 1
+
+
 def test_help_in_the_middle_says_what_is_asked_and_how_to_leave():
     converse(env_at(), [("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []),
                         ("帮助", ["您正在预约帮办代办", "返回", "重新开始", "取消", "转人工", "手机号"])])

@@ -91,6 +91,8 @@ ASK_AGAIN = "抱歉，这一项需要重新填一下。"
 GOING_ON = "您正在{title}，我们接着来。"
 PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“取消”不办了。）"
 
+# How a question is asked: its words, or a question mark.
+_QUESTION = re.compile(r"[吗么？?]|怎样|如何|哪|什么|啥|多少|多久|几[点天个时]|能不能|可不可以|是不是|有没有|要不要")
 _BACK_WORDS = frozenset({"返回", "上一步", "上一个", "回上一步", "回到上一步", "后退", "退回"})
 _RESTART_WORDS = frozenset({"重新开始", "重来", "从头开始", "从头来", "重新来", "重新填", "全部重填", "重新预约"})
 _LEAVE_WORDS = frozenset({"取消", "退出", "不办了", "不约了", "不填了", "不弄了", "结束", "算了", "不要了", "停止"})
@@ -513,6 +515,9 @@ def _take(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int,
         state = next_state(ctx.state, flow=_record(flow, name, ctx.data, fails))
         return Outcome(state, [clip("\n".join([*(n for n in notes if n), result.text]), budget)])
     if not result.ok:
+        aside = _aside(next_state(ctx.state, flow=_record(flow, name, ctx.data, fails)), text, ctx.env, budget)
+        if aside is not None:
+            return aside
         fails = min(fails + 1, MAX_FAILS)
         lines = [*(n for n in notes if n), result.reason]
         if step.retry:
@@ -529,6 +534,24 @@ def _take(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int,
     ctx.data[name] = result.value
     note = step.after(result.value, ctx) if step.after else None
     return _advance(flow, ctx, [*notes, note], budget)
+
+
+def _aside(state: State, text: str, env: "Env", budget: int) -> Outcome | None:
+    """Not an answer to the step but a question about another matter ("社保卡补办收费吗" where the phone number was
+    asked): answered, the flow kept at its step (not counted as a failed answer), and the citizen told how to go
+    on. Only a question ("身份证丢了" may well answer a checklist) with a confident answer that names one item
+    counts; anything less is the step asked again."""
+    if not _QUESTION.search(text):
+        return None
+    consultation = env.consult(text)
+    if consultation.decision.kind != "answer" or consultation.decision.tentative:
+        return None
+    from ..talk import answer_aside  # talk.py imports this package, so not at the top
+
+    note = paused_note(state) or ""
+    outcome = answer_aside(state, consultation, text, env, budget - len(note.encode("utf-8")) - 1)
+    outcome.replies[0] += "\n" + note if note else ""
+    return outcome
 
 
 def _confirm(flow: Flow, ctx: Ctx, text: str, fails: int, budget: int) -> Outcome:
