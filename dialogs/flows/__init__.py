@@ -515,7 +515,7 @@ def _take(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int,
         state = next_state(ctx.state, flow=_record(flow, name, ctx.data, fails))
         return Outcome(state, [clip("\n".join([*(n for n in notes if n), result.text]), budget)])
     if not result.ok:
-        aside = _aside(next_state(ctx.state, flow=_record(flow, name, ctx.data, fails)), text, ctx.env, budget)
+        aside = _aside(flow, ctx, name, text, fails, budget)
         if aside is not None:
             return aside
         fails = min(fails + 1, MAX_FAILS)
@@ -536,21 +536,22 @@ def _take(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int,
     return _advance(flow, ctx, [*notes, note], budget)
 
 
-def _aside(state: State, text: str, env: "Env", budget: int) -> Outcome | None:
+def _aside(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int) -> Outcome | None:
     """Not an answer to the step but a question about another matter ("社保卡补办收费吗" where the phone number was
     asked): answered, the flow kept at its step (not counted as a failed answer), and the citizen told how to go
     on. Only a question ("身份证丢了" may well answer a checklist) with a confident answer that names one item
     counts; anything less is the step asked again."""
     if not _QUESTION.search(text):
         return None
-    consultation = env.consult(text)
+    consultation = ctx.env.consult(text)
     if consultation.decision.kind != "answer" or consultation.decision.tentative:
         return None
     from ..talk import answer_aside  # talk.py imports this package, so not at the top
 
-    note = paused_note(state) or ""
-    outcome = answer_aside(state, consultation, text, env, budget - len(note.encode("utf-8")) - 1)
-    outcome.replies[0] += "\n" + note if note else ""
+    note = PAUSED.format(title=flow.title)
+    state = next_state(ctx.state, flow=_record(flow, name, ctx.data, fails))
+    outcome = answer_aside(state, consultation, text, ctx.env, budget - len(note.encode("utf-8")) - 1)
+    outcome.replies[0] = f"{outcome.replies[0]}\n{note}"
     return outcome
 
 
