@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class Signal:
-    """Set once, waited for by one request: `wait(seconds)` is True when set in time."""
+    """Set once by the turn's thread, waited for by its request: `wait(seconds)` is True when set in time."""
 
     __slots__ = ("_lock",)
 
