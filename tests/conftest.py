@@ -11,6 +11,7 @@ PostgreSQL and a Redis of its own. The rule:
 from __future__ import annotations
 
 import os
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -84,6 +85,20 @@ def redis_url() -> str:
     finally:
         client.close()
     return url
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """A client of that Redis and a key prefix of the test's own; the keys under it are deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    prefix = f"bangban-test:{uuid.uuid4().hex}:"
+    yield client, prefix
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @contextmanager

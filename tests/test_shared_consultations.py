@@ -5,7 +5,6 @@ import logging
 import os
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -38,19 +37,6 @@ def knowledge() -> Knowledge:
 def worker_knowledge(knowledge: Knowledge, **thresholds) -> CountingKnowledge:
     return CountingKnowledge(knowledge.catalogue, knowledge.lexicon, knowledge.matcher,
                              replace(knowledge.thresholds, **thresholds))
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    prefix = f"bangban-test:{uuid.uuid4().hex}:"
-    yield client, prefix
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def test_a_question_matched_by_one_worker_is_answered_by_another_without_matching_it_again(knowledge, redis_client):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -17,15 +16,8 @@ def store(request, tmp_path):
         yield store
         store.close()
         return
-    import redis
-
-    client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-    prefix = f"bangban-test:{uuid.uuid4().hex}:"
+    client, prefix = request.getfixturevalue("redis_client")
     yield RedisStore(client, prefix=prefix)
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def run_threads(count: int, target) -> None:
@@ -315,19 +307,6 @@ def test_embedded_sweep_deletes_expired_rows(tmp_path):
     with sqlite3.connect(store.path) as connection:
         assert connection.execute("SELECT count(*) FROM conversation_state").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM message_claim").fetchone() == (0,)
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    prefix = f"bangban-test:{uuid.uuid4().hex}:"
-    yield client, prefix
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def test_redis_lock_left_by_a_crashed_worker_frees_itself_after_its_lease(redis_client):
