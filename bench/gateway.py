@@ -2,6 +2,7 @@
 
     python bench/gateway.py [--workers 4] [--users 32] [--seconds 20] [--worker-class sync] [--threads 4]
                             [--think 0] [--rounds 3] [--clients 4] [--preload] [--profile] [--keep]
+                            [--against DIR]
 
 Needs PostgreSQL and Redis: DATABASE_URL=postgresql://... and REDIS_URL=redis://... (`CI=true bash .ci/run` starts
 both and prints where). Starts two gunicorns with the same worker count and class: the app exactly as the Procfile
@@ -17,6 +18,10 @@ bangban's throughput ≥ 50% of the echo app's, its p99 ≤ 2× the echo app's.
 The load comes from `--clients` processes (threads inside, one persistent HTTP connection per citizen; gunicorn's
 sync workers close it after each answer, and http.client opens the next), so that the client's own GIL is not the
 limit; its CPU is printed too, since on a small machine it shares the cores with the servers.
+
+`--against DIR` also runs another checkout of bangban (`git worktree add DIR main`) in the same alternation and
+prints this checkout's throughput over that one's, slice by slice: on a shared machine a neighbour moves a run's
+figures by 10% and more, so a change is only told from noise when both versions take turns in one run.
 
 Questions are built from the bundled catalogue's item names with colloquial phrasings around them, plus the
 follow-ups, numbers and small talk of a real conversation — not the labelled question files.
@@ -380,7 +385,7 @@ def measure(name: str, server, citizens, seconds: float, args, result: Result | 
             profile: Path | None = None) -> Result:
     """One slice of `seconds` under load, added to `result`."""
     pids = server.worker_pids()
-    others = service_pids() if name == "bangban" else []
+    others = service_pids() if name != "echo" else []
     before, before_services = cpu_seconds(pids), cpu_seconds(others)
     spy = start_profiler(pids[0], seconds, profile) if profile is not None else None
     tally, seconds = drive(server.port, citizens, seconds, args.clients, args.think)
@@ -550,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sample one bangban worker with py-spy while it is measured and print where time goes")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema and the server logs")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="another checkout of bangban, measured in turn with this one: the change's effect")
     args = parser.parse_args(argv)
     if min(args.workers, args.users, args.clients, args.rounds, args.threads) < 1 or args.seconds <= 0 or \
             args.think < 0:
@@ -558,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--users: at most 16383")
     if args.profile and shutil.which("py-spy") is None:
         parser.error("--profile needs py-spy: pip install py-spy")
+    if args.against is not None and not (args.against / "bot" / "__init__.py").is_file():
+        parser.error(f"--against {args.against}: not a checkout of bangban (no bot/__init__.py)")
 
     database_url, redis_url = services()
     from gunicorn_server import Gunicorn
@@ -567,8 +576,11 @@ def main(argv: list[str] | None = None) -> int:
     run = secrets.token_hex(4)
     messages = question_mix(args.seed)
     citizens = [(f"oBench{run}{index:05d}{secrets.token_hex(7)}"[:28], messages) for index in range(args.users)]
+    # --against: the other checkout talks with citizens of its own (the two share Redis)
+    base_citizens = [(f"oBase{user[5:]}"[:28], texts) for user, texts in citizens]
     directory = Path(tempfile.mkdtemp(prefix="bangban-bench-"))
     schema = Schema(database_url)
+    base_schema = Schema(database_url) if args.against is not None else None
 
     extra = ("--preload",) if args.preload else ()
     common = dict(workers=args.workers, worker_class=args.worker_class,
@@ -578,36 +590,51 @@ def main(argv: list[str] | None = None) -> int:
     app = Gunicorn("bot:create_app()", server_env(DATABASE_URL=schema.url, REDIS_URL=redis_url,
                                                   BANGBAN_DATA_DIR=str(directory / "data"), BANGBAN_SIMULATOR="off"),
                    directory / "bangban", cwd=ROOT, **common)
+    base = None if base_schema is None else Gunicorn(
+        "bot:create_app()", server_env(DATABASE_URL=base_schema.url, REDIS_URL=redis_url,
+                                       BANGBAN_DATA_DIR=str(directory / "base-data"), BANGBAN_SIMULATOR="off"),
+        directory / "against", cwd=args.against.resolve(), **common)
+    servers = (echo, app) if base is None else (echo, app, base)
     counts = None
     profile = directory / "profile" if args.profile else None
     try:
         try:
-            print(f"starting gunicorn × 2 ({args.workers} {args.worker_class} workers each) ...", file=sys.stderr)
-            for server in (echo, app):
+            print(f"starting gunicorn × {len(servers)} ({args.workers} {args.worker_class} workers each) ...",
+                  file=sys.stderr)
+            for server in servers:
                 server.start()
-            for server in (echo, app):
+            for server in servers:
                 server.wait_until_ready(timeout=120)
             print(f"running {args.users} citizens for {args.warmup:g} + {args.seconds:g} s against each ...",
                   file=sys.stderr)
             if args.warmup > 0:
-                for server in (echo, app):
-                    drive(server.port, citizens, args.warmup, args.clients, args.think)
-            echo_result = app_result = None
+                for server in servers:
+                    drive(server.port, base_citizens if server is base else citizens, args.warmup, args.clients,
+                          args.think)
+            echo_result = app_result = base_result = None
             slice_seconds = args.seconds / args.rounds
-            for _ in range(args.rounds):  # alternating: a neighbour's load on a shared machine hits both alike
+            for index in range(args.rounds):  # alternating: a neighbour's load on a shared machine hits all alike
                 echo_result = measure("echo", echo, citizens, slice_seconds, args, echo_result)
+                if base is not None and index % 2:  # the two versions take turns going first
+                    base_result = measure("against", base, base_citizens, slice_seconds, args, base_result)
                 app_result = measure("bangban", app, citizens, slice_seconds, args, app_result, profile)
+                if base is not None and not index % 2:
+                    base_result = measure("against", base, base_citizens, slice_seconds, args, base_result)
             counts = schema.counts()
         finally:
-            for server in (echo, app):
+            for server in servers:
                 server.stop()
-            _forget(redis_url, citizens)
+            _forget(redis_url, citizens + base_citizens)
             if not args.keep:
-                schema.drop()
-        for server in (echo, app):
+                for dropped in (schema, base_schema):
+                    if dropped is not None:
+                        dropped.drop()
+        for server in servers:
             if "Traceback" in server.log():
                 print(f"\n{server.log_path} has a traceback:\n{server.log()[-3000:]}", file=sys.stderr)
         met = report(echo_result, app_result, args, counts, messages)
+        if base_result is not None:
+            compare(echo_result, app_result, base_result, args.against)
         if profile is not None:
             profile_summary(directory, profile.name)
     finally:
@@ -616,6 +643,24 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(directory, ignore_errors=True)
     return 0 if met else 1
+
+
+def compare(echo: Result, app: Result, base: Result, against: Path) -> None:
+    """This checkout against the other one, slice by slice (each slice: the two ran one after the other)."""
+    def cpu(result: Result) -> str:
+        return f"{result.server_cpu * 1000 / result.answered:.2f}" if result.answered else "-"
+
+    print(f"\n# this checkout against {against}: throughput over its throughput, and server CPU per answer (ms)\n")
+    rows = [[str(number), f"{e.throughput:.0f}", f"{a.throughput:.0f}", f"{b.throughput:.0f}",
+             f"{a.throughput / b.throughput:.2f}" if b.throughput else "-", cpu(e), cpu(a), cpu(b)]
+            for number, (e, a, b) in enumerate(zip(echo.slices, app.slices, base.slices), start=1)]
+    rows.append(["all", f"{echo.throughput:.0f}", f"{app.throughput:.0f}", f"{base.throughput:.0f}",
+                 f"{app.throughput / base.throughput:.2f}" if base.throughput else "-", cpu(echo), cpu(app), cpu(base)])
+    table(rows, ["slice", "echo req/s", "this req/s", "against req/s", "this/against", "echo CPU", "this CPU",
+                 "against CPU"])
+    ratio = base.throughput / echo.throughput if echo.throughput else float("nan")
+    p99 = base.percentile(99) / echo.percentile(99) if echo.answered else float("nan")
+    print(f"\nagainst/echo: throughput {ratio:.2f}, p99 {p99:.2f}; errors against: {base.errors}")
 
 
 def _forget(redis_url: str, citizens) -> None:
