@@ -55,7 +55,7 @@ class OutboxThread:
         self.api = WeChatAPI.from_config(self.config, services.redis, server_url=server_url)
         sessions = session_factory(services.engine)
         store = services.parts.get("store")
-        chores = make_chores(self.config, sessions, store, services.parts["knowledge_base"].hall)
+        chores = make_chores(self.config, sessions, store, services.parts["knowledge_base"].hall, self.api)
         self.worker = Worker(sessions, self.api, chores=chores, window_marks=store)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.worker.run_forever,

@@ -1,4 +1,5 @@
-"""A small client for the WeChat HTTP API the assistant calls: customer-service messages and the custom menu.
+"""A small client for the WeChat HTTP API the assistant calls: customer-service messages, the custom menu and the
+photos citizens send (temporary media, kept by WeChat for 3 days).
 
 The access token is shared by every process (wechat.md A7, D2). It comes from `POST /cgi-bin/stable_token` with
 `force_refresh: false`, which returns the same token to every caller during its life instead of rotating it, so
@@ -23,6 +24,7 @@ import re
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import requests
@@ -41,6 +43,9 @@ UNDELIVERABLE_ERRCODES = {
     40003: "invalid openid",
     43101: "the user has not accepted (or has used up) this subscription message",
 }
+
+MAX_MEDIA_BYTES = 10 * 2**20  # WeChat's own limit for an image
+INVALID_MEDIA_ERRCODE = 40007  # "invalid media_id": gone (older than 3 days) or never existed
 
 TOKEN_SAFETY_SECONDS = 60  # stop using a token this long before WeChat says it expires
 LOCK_SECONDS = 30  # a refresh lock older than this is abandoned (its holder died)
@@ -63,6 +68,12 @@ class WeChatAPIError(Exception):
 
 class WeChatUnavailable(Exception):
     """WeChat could not be reached or did not answer with JSON (network, timeout, HTTP error): try again later."""
+
+
+@dataclass(frozen=True)
+class Media:
+    content: bytes
+    content_type: str  # as WeChat sent it, e.g. "image/jpeg"
 
 
 class TokenCache(Protocol):
@@ -173,6 +184,21 @@ class WeChatAPI:
         """Publish the custom menu (`{"button": [...]}`) as given."""
         return self.call("/cgi-bin/menu/create", menu)
 
+    def get_media(self, media_id: str) -> Media:
+        """A temporary medium (a photo a citizen sent) by its media id: `GET /cgi-bin/media/get`, which answers
+        with the file itself, or with JSON when it cannot (40007: no such medium any more). Raises WeChatAPIError,
+        or WeChatUnavailable (network, HTTP error, or a file over MAX_MEDIA_BYTES)."""
+        path = "/cgi-bin/media/get"
+        token = self.access_token()
+        answer = self._get_file(path, {"media_id": media_id}, token)
+        if isinstance(answer, dict) and _errcode(answer) in TOKEN_ERRCODES:
+            token = self.tokens.refresh(token, self._fetch_token)
+            answer = self._get_file(path, {"media_id": media_id}, token)
+        if isinstance(answer, dict):
+            raise WeChatAPIError(_errcode(answer) or -1, _short(str(answer.get("errmsg") or "no file in the answer")),
+                                 path)
+        return answer
+
     def call(self, path: str, body: dict) -> dict:
         """POST `body` as JSON to `path` with the access token; the answer's JSON when errcode is 0 or absent."""
         token = self.access_token()
@@ -205,10 +231,39 @@ class WeChatAPI:
         return token, max(1, expires_in - TOKEN_SAFETY_SECONDS if expires_in > 2 * TOKEN_SAFETY_SECONDS
                           else expires_in // 2)
 
-    def _post(self, path: str, body: dict, token: str | None) -> dict[str, Any]:
+    def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+        return session
+
+    def _get_file(self, path: str, params: dict[str, str], token: str) -> Media | dict[str, Any]:
+        """The file at `path`, or WeChat's JSON answer when it sent no file."""
+        try:
+            with self._session().get(self.base_url + path, params={"access_token": token, **params},
+                                     timeout=self.timeout, stream=True) as response:
+                if response.status_code != 200:
+                    raise WeChatUnavailable(f"{path}: HTTP {response.status_code}")
+                content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+                received = bytearray()
+                for chunk in response.iter_content(64 * 1024):
+                    received += chunk
+                    if len(received) > MAX_MEDIA_BYTES:
+                        raise WeChatUnavailable(f"{path}: the file is over {MAX_MEDIA_BYTES // 2**20} MB")
+        except requests.RequestException as exc:
+            raise WeChatUnavailable(f"{path}: {type(exc).__name__}: {scrub(str(exc))}") from None
+        content = bytes(received)
+        if content_type in ("application/json", "text/plain") or content.startswith(b"{"):
+            try:
+                answer = json.loads(content.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                answer = None
+            if isinstance(answer, dict):
+                return answer
+        return Media(content, content_type or "application/octet-stream")
+
+    def _post(self, path: str, body: dict, token: str | None) -> dict[str, Any]:
+        session = self._session()
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         try:
             response = session.post(self.base_url + path, params={"access_token": token} if token else None,

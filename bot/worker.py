@@ -349,7 +349,7 @@ def run_worker(config, once: bool = False) -> int:
     api = WeChatAPI.from_config(config, redis_client)
     sessions = session_factory(engine)
     store = open_store(redis_client, config.data_dir)
-    worker = Worker(sessions, api, chores=_chores(config, sessions, store), window_marks=store)
+    worker = Worker(sessions, api, chores=_chores(config, sessions, store, api), window_marks=store)
     if once:
         total = Round()
         while True:
@@ -371,7 +371,7 @@ def run_worker(config, once: bool = False) -> int:
     return 0
 
 
-def _chores(config, sessions, store):
+def _chores(config, sessions, store, api):
     """The timers (bot/chores.py), with the hall's data (the catalogue and the hall, not the matcher)."""
     from knowledge.catalogue import bundled_paths, load_catalogue
     from knowledge.hall import load_hall
@@ -381,7 +381,7 @@ def _chores(config, sessions, store):
 
     catalogue = load_catalogue([*bundled_paths(), *config.catalogue_paths])
     hall = load_hall(None if config.hall_dir == BUNDLED_HALL_DIR else config.hall_dir, catalogue)
-    return make_chores(config, sessions, store, hall)
+    return make_chores(config, sessions, store, hall, api)
 
 
 def connect_database(config):

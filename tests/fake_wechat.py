@@ -8,6 +8,8 @@
 - POST /cgi-bin/message/custom/send: 40001 for a token that is not the current one; otherwise the next scripted
   answer (`fail_next(errcode, ...)`, or `http_error_next(status)`), else records (touser, content) in `sent`.
 - POST /cgi-bin/menu/create: records the JSON body in `menus`.
+- GET /cgi-bin/media/get: 40001 for a stale token; the next scripted answer; else the bytes put in
+  `media[media_id]` = (content, content_type), or 40007 (invalid media_id) for an id it does not have.
 Every request is in `requests` as (path, query, body).
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ class FakeWeChat:
         self.sent: list[tuple[str, str]] = []
         self.menus: list[dict] = []
         self.subscriptions: list[tuple[str, str, dict]] = []
+        self.media: dict[str, tuple[bytes, str]] = {}
         self.requests: list[tuple[str, dict, object]] = []
         self._script: deque = deque()
         fake = self
@@ -41,6 +44,9 @@ class FakeWeChat:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 fake._handle(self)
+
+            def do_GET(self):  # noqa: N802
+                fake._get(self)
 
             def log_message(self, *args):
                 pass
@@ -97,6 +103,34 @@ class FakeWeChat:
         data = json.dumps(answer, ensure_ascii=False).encode("utf-8")
         request.send_response(status)
         request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+
+    def _get(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+        with self.lock:
+            self.requests.append((parts.path, query, None))
+            found = self.media.get(query.get("media_id", ""))
+            if parts.path != "/cgi-bin/media/get":
+                status, answer = 404, {"errcode": 404, "errmsg": "not found"}
+            elif self.token is None or query.get("access_token") != self.token:
+                status, answer = 200, {"errcode": 40001, "errmsg": "invalid credential"}
+            elif self._script:
+                kind, value = self._script.popleft()
+                status, answer = (value, {"error": "server error"}) if kind == "http" else \
+                    (200, {"errcode": value, "errmsg": f"fake error {value}"})
+            elif found is None:
+                status, answer = 200, {"errcode": 40007, "errmsg": "invalid media_id"}
+            else:
+                status, answer = 200, found
+        if isinstance(answer, tuple):
+            data, content_type = answer
+        else:  # WeChat answers an error with JSON as text/plain
+            data, content_type = json.dumps(answer).encode("utf-8"), "text/plain"
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(data)))
         request.end_headers()
         request.wfile.write(data)

@@ -143,6 +143,36 @@ def test_bad_secret_is_an_api_error_and_unreachable_is_unavailable(fake):
     assert "secret" not in str(caught.value) or "***" in str(caught.value)
 
 
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8  # the bytes of a photo, as WeChat sends them
+
+
+def test_a_photo_is_fetched_as_bytes_with_its_type(fake):
+    fake.media["MEDIA1"] = (JPEG, "image/jpeg")
+    media = _api(fake).get_media("MEDIA1")
+    assert media.content == JPEG and media.content_type == "image/jpeg"
+    path, query, _ = fake.requests[-1]
+    assert path == "/cgi-bin/media/get" and query["media_id"] == "MEDIA1" and query["access_token"] == fake.token
+
+
+def test_a_photo_after_the_token_expired_is_fetched_with_a_new_one(fake):
+    fake.media["MEDIA1"] = (JPEG, "image/jpeg")
+    api = _api(fake)
+    api.get_media("MEDIA1")
+    fake.rotate()
+    assert api.get_media("MEDIA1").content == JPEG
+    assert fake.token_calls == 2
+
+
+def test_a_photo_wechat_no_longer_has_is_an_api_error(fake):
+    api = _api(fake)
+    with pytest.raises(WeChatAPIError) as caught:
+        api.get_media("GONE")
+    assert caught.value.errcode == 40007
+    fake.http_error_next(503)
+    with pytest.raises(WeChatUnavailable, match="HTTP 503"):
+        api.get_media("GONE")
+
+
 def test_scrub_hides_tokens():
     text = "Max retries exceeded with url: /cgi-bin/message/custom/send?access_token=SECRET123&x=1"
     assert "SECRET123" not in scrub(text)
