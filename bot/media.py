@@ -118,6 +118,7 @@ class PhotoFetcher:
     """A chore for the worker (bot/chores.py): fetch the photos not fetched yet, a few per call."""
 
     __name__ = "fetch_photos"  # the worker names a failing chore by it
+    each_round = True  # every round of the worker (one indexed SELECT), not every 30 s: staff wait for the photo
 
     def __init__(self, sessions: "sessionmaker", api: "WeChatAPI", clock=utcnow) -> None:
         self.sessions, self.api, self.clock = sessions, api, clock
@@ -167,10 +168,14 @@ class PhotoFetcher:
             self._retry(row, now, str(exc))
             return False
         with self.sessions.begin() as session:
+            stored = session.execute(update(KeptMedia).where(KeptMedia.id == row.id, KeptMedia.fetch_status == PENDING)
+                                     .values(fetch_status=FETCHED, content_type=media.content_type[:64],
+                                             size=len(media.content), fetched_at=self.clock(), fetch_error=None,
+                                             next_fetch_at=None)
+                                     .execution_options(synchronize_session=False)).rowcount
+            if not stored:  # a slow fetch whose lease ran out: another worker stored the photo meanwhile
+                return False
             session.add(KeptMediaFile(media_row_id=row.id, content=media.content))
-            session.execute(update(KeptMedia).where(KeptMedia.id == row.id).values(
-                fetch_status=FETCHED, content_type=media.content_type[:64], size=len(media.content),
-                fetched_at=self.clock(), fetch_error=None, next_fetch_at=None))
         log.info("media: photo %d of %s fetched (%d bytes, %s)", row.id, mask_openid(row.openid),
                  len(media.content), media.content_type)
         return True

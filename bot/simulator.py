@@ -9,10 +9,12 @@ of these routes exists (404).
                                         unfollow) → the push WeChat would send, delivered to /wechat → the reply
     GET  /simulator/inbox?user=&after=  customer-service messages that reached that user since message `after`,
                                         and how many the outbox still holds for them
-    POST /simulator/api/cgi-bin/stable_token, /simulator/api/cgi-bin/message/custom/send
+    POST /simulator/api/cgi-bin/stable_token, /simulator/api/cgi-bin/message/custom/send,
+    GET  /simulator/api/cgi-bin/media/get
                                         a fake of WeChat's HTTP API: the outbox worker's customer-service
-                                        messages land in the table simulator_messages (with the development
-                                        credentials the worker sends here: `Config.api_base`)
+                                        messages land in the table simulator_messages, and the photo of a
+                                        simulated image push is a picture drawn from its media id (with the
+                                        development credentials the worker calls here: `Config.api_base`)
 
 `/simulator/send` builds the push exactly as WeChat does (bot/wechat/pushes.py: XML with ToUserName,
 FromUserName, CreateTime, MsgType, MsgId; signed with the configured token; encrypted with the configured
@@ -31,8 +33,10 @@ import hmac
 import json
 import re
 import secrets
+import struct
 import threading
 import tomllib
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,6 +58,8 @@ if TYPE_CHECKING:
 
 EXTENSION = "bangban.simulator"
 USER_PATTERN = re.compile(r"sim-[A-Za-z0-9_-]{1,60}")
+SIM_MEDIA_PREFIX = "sim-media-"
+SIM_MEDIA = re.compile(re.escape(SIM_MEDIA_PREFIX) + r"[0-9a-f]{24}")
 MAX_TEXT = 2000  # characters a simulated user may type in one message
 INBOX_LIMIT = 50
 POLL_SECONDS = 2  # how often the page asks for customer-service messages
@@ -233,7 +239,7 @@ class Simulator:
         if action.kind == "view":
             return pushes.event(user, "VIEW", action.key)
         if action.kind == "image":
-            return pushes.image(user, "sim-media-" + secrets.token_hex(12))
+            return pushes.image(user, SIM_MEDIA_PREFIX + secrets.token_hex(12))
         if action.kind == "location":
             latitude, longitude = action.latitude, action.longitude
             if latitude is None or longitude is None:
@@ -440,8 +446,33 @@ def api_custom_send():
     return _api_answer({"errcode": 0, "errmsg": "ok"})
 
 
+@bp.get("/api/cgi-bin/media/get")
+def api_media_get():
+    """The photo of a simulated image push (media id "sim-media-…"): a PNG drawn from the id; any other: 40007."""
+    token = request.args.get("access_token", "")
+    if not hmac.compare_digest(token.encode("utf-8"), _state().access_token.encode("utf-8")):
+        return _api_answer({"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"})
+    media_id = request.args.get("media_id", "")
+    if not SIM_MEDIA.fullmatch(media_id):
+        return _api_answer({"errcode": 40007, "errmsg": "invalid media_id"})
+    return current_app.response_class(sample_photo(media_id), status=200, content_type="image/png")
+
+
+def sample_photo(seed: str, width: int = 240, height: int = 160) -> bytes:
+    """A PNG picture (a coloured card with a darker band, like a document on a desk), its colours from `seed`."""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    paper, band = digest[:3], bytes(c // 2 for c in digest[3:6])
+    rows = b"".join(b"\x00" + (band if height // 3 <= y < height // 2 else paper) * width for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
 @bp.route("/api/<path:anything>", methods=["GET", "POST"])
 def api_other(anything: str):
-    return _api_answer({"errcode": 48001, "errmsg": "api unauthorized (the simulator fakes only stable_token and "
-                                                     "message/custom/send)"})
+    return _api_answer({"errcode": 48001, "errmsg": "api unauthorized (the simulator fakes only stable_token, "
+                                                     "message/custom/send and media/get)"})
 

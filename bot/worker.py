@@ -101,7 +101,7 @@ class Worker:
                  window_marks: "ConversationStore | None" = None):
         self.sessions = sessions
         self.window_marks = window_marks  # the gateway's store: a send into a window makes its mark stale
-        self.chores = chores  # timers run between rounds (bot/chores.py): reminders, handoffs nobody took
+        self.chores = chores  # run between rounds (bot/chores.py): reminders, handoffs nobody took, photos
         self._chores_due = 0.0
         self.api = api
         self.clock = clock
@@ -125,17 +125,20 @@ class Worker:
         log.info("outbox worker %s: stopped", self.name)
 
     def _run_chores(self) -> None:
+        """The chores every CHORE_SECONDS; those marked `each_round` (fetching photos) on every round."""
         import time
 
-        if not self.chores or time.monotonic() < self._chores_due:
-            return
-        self._chores_due = time.monotonic() + CHORE_SECONDS
+        timed = time.monotonic() >= self._chores_due
+        if timed:
+            self._chores_due = time.monotonic() + CHORE_SECONDS
         for chore in self.chores:
+            if not (timed or getattr(chore, "each_round", False)):
+                continue
             try:
                 chore()
             except Exception:  # one chore failing must not stop the outbox
-                log.exception("worker %s: %s failed; trying again in %s s", self.name,
-                              getattr(chore, "__name__", "a chore"), CHORE_SECONDS)
+                log.exception("worker %s: %s failed; trying again later", self.name,
+                              getattr(chore, "__name__", "a chore"))
 
     def run_once(self, limit: int = BATCH) -> Round:
         done = Round()

@@ -1,5 +1,6 @@
 """The whole journey in real headless browsers (Playwright + Debian's chromium): a citizen on the simulator asks
-for a person → a clerk logs in to the console, takes the conversation and replies → the citizen sees the reply →
+for a person → a clerk logs in to the console, takes the conversation and replies → the citizen sees the reply
+and sends a photo, which the clerk sees →
 the clerk registers the case, accepts, submits and closes it → the citizen rates it by chat → the month's
 statistics show it. Skipped on a laptop without chromium/playwright, FAILS in CI (see test_simulator_browser.py).
 """
@@ -79,6 +80,12 @@ def test_a_citizens_request_is_taken_answered_closed_rated_and_counted(browser, 
     citizen.press("#text", "Enter")
     expect(clerk.locator("#messages")).to_contain_text("我们下周一去")
     assert bot_bubbles(citizen).count() == bot_answers
+
+    # … and sends a photo: the worker fetches it from WeChat's API (here the simulator's), the clerk sees it
+    citizen.click("text=发送图片")
+    photo = clerk.locator("#messages figure.photo[data-status=fetched] img")
+    expect(photo).to_have_count(1)
+    clerk.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
 
     # The clerk registers the case from the conversation, then ends the conversation
     clerk.click("a#register-case")

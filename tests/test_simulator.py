@@ -25,7 +25,7 @@ from bot.serve import LocalServer
 from bot.simulator import Action, Simulator, SimulatorMessage, WSGITransport, hall_position
 from bot.wechat.protocol import signature
 from bot.wechat.pushes import Pusher
-from bot.wechat_api import WeChatAPI
+from bot.wechat_api import WeChatAPI, WeChatAPIError
 from bot.worker import Worker
 from wechat_builders import AES_KEY, OLD_AES_KEY, new_app
 
@@ -49,7 +49,8 @@ def clean_env(**more: str) -> dict[str, str]:
 
 SIMULATOR_PATHS = [("GET", "/simulator"), ("POST", "/simulator/send"), ("GET", "/simulator/inbox?user=sim-a"),
                    ("POST", "/simulator/api/cgi-bin/stable_token"),
-                   ("POST", "/simulator/api/cgi-bin/message/custom/send")]
+                   ("POST", "/simulator/api/cgi-bin/message/custom/send"),
+                   ("GET", "/simulator/api/cgi-bin/media/get?media_id=sim-media-0123456789abcdef01234567")]
 
 
 @pytest.mark.parametrize("environ", [REAL, {"BANGBAN_SIMULATOR": "off"}], ids=["real-credentials", "switched-off"])
@@ -242,6 +243,32 @@ def test_an_outbox_message_goes_through_the_real_worker_and_http_client_to_the_i
     assert done.sent == 1
     inbox = client.get(f"/simulator/inbox?user={user}").get_json()
     assert [m["text"] for m in inbox["messages"]] == ["工作人员：材料齐全，请周三上午来。"] and inbox["pending"] == 0
+
+
+def test_a_simulated_photo_is_fetched_by_the_worker_through_the_fake_media_api(tmp_path):
+    from bot.media import FETCHED, KeptMedia, PhotoFetcher, photo_file
+
+    app = new_app(tmp_path)
+    client = app.test_client()
+    send(client, "sim-photo1", "text", text="转人工")  # a photo sent while waiting for a person is kept for staff
+    assert "照片" in send(client, "sim-photo1", "image").get_json()["reply"]
+    sessions = session_factory(app.extensions["bangban"].engine)
+    server = LocalServer(app).start()
+    try:
+        api = WeChatAPI.from_config(app.extensions["bangban"].config, server_url=server.url)
+        assert PhotoFetcher(sessions, api)() == 1
+        with pytest.raises(WeChatAPIError) as caught:  # not the id of a simulated photo
+            api.get_media("MEDIA-FROM-ELSEWHERE")
+        assert caught.value.errcode == 40007
+    finally:
+        server.stop()
+    with sessions() as session:
+        row = session.scalar(select(KeptMedia).where(KeptMedia.openid == "sim-photo1"))
+        assert row.fetch_status == FETCHED and row.content_type == "image/png"
+        assert photo_file(session, row).startswith(b"\x89PNG\r\n\x1a\n")
+    stale = client.get("/simulator/api/cgi-bin/media/get", query_string={"access_token": "stale",
+                                                                         "media_id": row.media_id})
+    assert stale.get_json()["errcode"] == 40001
 
 
 # ---- bangban chat -------------------------------------------------------------------------------------------------

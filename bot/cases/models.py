@@ -159,7 +159,6 @@ class MaterialRecord(Base):
     name: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(8))  # 有 / 没有 / 不确定 / 已收 / 已退
     how_to_get: Mapped[str | None] = mapped_column(Text)
-    media_ids: Mapped[list | None] = mapped_column(JSON)  # photos sent while this material was discussed
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -43,7 +43,7 @@ def init_staff(app: Flask, services: "Services") -> None:
 
 
 # Modules of bot/staff that register views; add yours here.
-VIEW_MODULES: list[str] = ["queue", "conversation", "reports", "follow_ups", "cases", "forms"]
+VIEW_MODULES: list[str] = ["queue", "conversation", "reports", "follow_ups", "cases", "forms", "photos"]
 
 # The header's links: (endpoint, label), shown when the endpoint exists.
 NAV: list[tuple[str, str]] = [("staff.queue", "转人工队列"), ("staff.cases", "案件"), ("staff.ledger", "台账"),

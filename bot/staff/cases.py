@@ -38,6 +38,7 @@ from ..cases.models import (ADMIN, ENTERPRISE, PERSON, Appointment, AuditEntry, 
 from ..cases.numbers import normalise
 from ..cases.units import sync_units
 from ..db import utcnow
+from ..media import case_photos, status_text as media_status
 from . import staff
 from .auth import current_staff, db_session, login_required, may_see_personal
 
@@ -464,7 +465,7 @@ def render_case(number: str, error: str | None = None, posted: dict[str, Any] | 
             "lead_unit": session.get(Unit, found.lead_unit_id) if found.lead_unit_id else None,
             "appointments": session.scalars(select(Appointment).where(Appointment.case_id == found.id)
                                             .order_by(Appointment.day, Appointment.start)).all(),
-            "records": records,
+            "records": records, "photos": case_photos(session, found.id), "photo_status": media_status,
             "handovers": session.scalars(select(Handover).where(Handover.case_id == found.id)
                                          .order_by(Handover.at, Handover.id)).all(),
             "messages": case_messages(session, found) if personal else [],

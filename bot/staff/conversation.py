@@ -3,11 +3,15 @@ hand, a reply box that sends through the outbox within WeChat's allowance, and �
 materials.
 
     GET  /staff/conversation/<id>         conversation        the page; its message list polls the JSON every 3 s
-    GET  /staff/conversation/<id>.json    conversation_json   {"html": the message list, "count", "status",
+    GET  /staff/conversation/<id>.json    conversation_json   {"html": the message list, "count", "shown" (what
+                                                              the list shows: lines and photos), "status",
                                                               "status_label", "allowance", "remaining", "mine"}
     POST /staff/conversation/<id>/reply   conversation_reply  text=…: send (the holder only); with the button
                                                               `notice` and checked `missing` materials: the
                                                               一次性告知 text is put into the reply box, not sent
+
+A photo the citizen sent since 转人工 is shown with the "[图片]" line it came with (bot/media.py; "正在取回"
+until the worker has fetched it from WeChat).
 
 A refused reply (no allowance left, not the holder, empty) shows the page again with the reason and the text kept.
 Staff of a unit that may not see the escalation get 403 (bot/handoff.visible_to).
@@ -18,11 +22,13 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from sqlalchemy import select
 
 from dialogs.consult import facts
+from dialogs.handoff import PHOTO
 
 from .. import handoff
 from ..cases.models import Staff
 from ..db import utcnow
 from ..escalations import QUEUED, TAKEN, Escalation
+from ..media import KeptMedia, photos_since, status_text as photo_status
 from . import staff
 from .auth import current_staff, db_session, login_required
 from .queue import colleague_label, parts
@@ -46,6 +52,7 @@ def conversation_context(escalation_id: int) -> dict:
     with db_session() as session:
         escalation = _escalation(session, escalation_id)
         lines = handoff.conversation(session, escalation)
+        photo_at, other_photos = photo_places(lines, photos_since(session, escalation.openid, escalation.created_at))
         ids = {line.staff_id for line in lines if line.staff_id} | {escalation.staff_id or 0}
         names = {person.id: person.name for person in session.scalars(select(Staff).where(Staff.id.in_(ids)))}
         holder = session.get(Staff, escalation.staff_id) if escalation.staff_id else None
@@ -63,7 +70,20 @@ def conversation_context(escalation_id: int) -> dict:
         "case_url": (url_for("staff.case_new", escalation=escalation.id)
                      if "staff.case_new" in current_app.view_functions else None),
         "poll_seconds": POLL_SECONDS, "hall_time": handoff.hall_time, "reply_text": "", "error": None,
+        "photo_at": photo_at, "other_photos": other_photos, "photo_status": photo_status,
+        "shown": ":".join([str(len(lines)), *(p.fetch_status[0] for p in [*photo_at.values(), *other_photos])]),
     }
+
+
+def photo_places(lines: list[handoff.Line], photos: list[KeptMedia]) -> tuple[dict[int, KeptMedia], list[KeptMedia]]:
+    """Each photo against the citizen's "[图片]" line it came with, by order (one turn writes both); the photos
+    left over (none, unless a line is missing) go after the list."""
+    left = list(photos)
+    placed: dict[int, KeptMedia] = {}
+    for index, line in enumerate(lines):
+        if left and line.at is not None and line.author == "citizen" and line.text == PHOTO:
+            placed[index] = left.pop(0)
+    return placed, left
 
 
 @staff.route("/conversation/<int:escalation_id>")
@@ -78,7 +98,7 @@ def conversation_json(escalation_id: int):
     context = conversation_context(escalation_id)
     escalation = context["escalation"]
     response = jsonify(html=render_template("staff/conversation.html", partial=True, **context),
-                       count=len(context["lines"]), status=escalation.status,
+                       count=len(context["lines"]), shown=context["shown"], status=escalation.status,
                        status_label=context["entry"].status_label, allowance=context["allowance"].text,
                        remaining=context["allowance"].remaining, mine=context["mine"])
     response.headers["Cache-Control"] = "no-store"

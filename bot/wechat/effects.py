@@ -57,7 +57,7 @@ class EffectRunner:
             elif isinstance(effect, fx.KeepMedia):
                 case = self._case(session, openid, effect.case_number) if effect.case_number else \
                     self._newest_open(session, openid)
-                keep_media(session, openid, effect, case_id=case.id if case else None)
+                keep_media(session, openid, effect, at=now, case_id=case.id if case else None)
             elif isinstance(effect, fx.OpenCase):
                 self.open_case(session, openid, effect, now)
             elif isinstance(effect, fx.MoveBooking):
