@@ -23,7 +23,9 @@ A message's life: queued → sending → sent. Otherwise:
 - failed: sending kept failing after all retries, or a worker stopped in the middle of sending (delivery unknown:
   it is not sent again, so that nobody receives a message twice).
 
-`last_error` says why, without personal data (no openid, no message text). Times are timezone-aware UTC.
+`last_error` says why, without personal data (no openid, no message text). Staff see the undeliverable and failed
+messages in the console (bot/staff/undelivered.py) and mark each followed up (by phone, say) once they have dealt
+with it: `followed_up_at`, `followed_up_by`, `follow_up_note`. Times are timezone-aware UTC.
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ WINDOW_MARK_SECONDS = 600.0  # how long a written message window is taken as fre
 MAX_OPENID_LENGTH = 64
 MAX_REASON_LENGTH = 32
 MAX_ERROR_LENGTH = 300
+MAX_NOTE_LENGTH = 200
 
 
 class OutboxMessage(Base):
@@ -78,6 +81,11 @@ class OutboxMessage(Base):
     # Set by the worker that took the message: which worker, when, and which allowance it counted against
     # ("message": the 48 h window opened at slot_opened_at, "event": the minute after a click at slot_opened_at).
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A message that did not reach the citizen, dealt with by staff (bot/staff/undelivered.py).
+    followed_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # staff.id, without a foreign key: the outbox stands apart from the case database's tables
+    followed_up_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    follow_up_note: Mapped[str | None] = mapped_column(String(MAX_NOTE_LENGTH), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     slot: Mapped[str | None] = mapped_column(String(16), default=None)
     slot_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -266,11 +274,18 @@ def pending_for(session: Session, openid: str) -> list[OutboxMessage]:
         .order_by(OutboxMessage.id)))
 
 
-def undelivered(session: Session, limit: int = 100) -> list[OutboxMessage]:
-    """Messages that did not reach their user (undeliverable or failed), newest first, for staff to follow up."""
-    return list(session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status.in_((UNDELIVERABLE, FAILED)))
-        .order_by(OutboxMessage.id.desc()).limit(limit)))
+DID_NOT_ARRIVE = (UNDELIVERABLE, FAILED)
+
+
+def undelivered(session: Session, followed_up: bool | None = False, limit: int = 50,
+                offset: int = 0) -> list[OutboxMessage]:
+    """Messages that did not reach their user (undeliverable or failed), newest first, for staff to follow up:
+    those not followed up yet (`followed_up` False), those already (True), or all (None)."""
+    query = select(OutboxMessage).where(OutboxMessage.status.in_(DID_NOT_ARRIVE))
+    if followed_up is not None:
+        query = query.where(OutboxMessage.followed_up_at.is_not(None) if followed_up
+                            else OutboxMessage.followed_up_at.is_(None))
+    return list(session.scalars(query.order_by(OutboxMessage.id.desc()).offset(offset).limit(limit)))
 
 
 def mask_openid(openid: str) -> str:

@@ -86,6 +86,8 @@ def test_a_citizens_request_is_taken_answered_closed_rated_and_counted(browser, 
     photo = clerk.locator("#messages figure.photo[data-status=fetched] img")
     expect(photo).to_have_count(1)
     clerk.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    expect(clerk.locator("#allowance")).not_to_contain_text("刷新失败")  # the page's refresh ran through
+    expect(clerk.locator("#undelivered-note")).to_be_hidden()  # every message reached the citizen
 
     # The clerk registers the case from the conversation, then ends the conversation
     clerk.click("a#register-case")

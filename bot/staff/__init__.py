@@ -43,11 +43,12 @@ def init_staff(app: Flask, services: "Services") -> None:
 
 
 # Modules of bot/staff that register views; add yours here.
-VIEW_MODULES: list[str] = ["queue", "conversation", "reports", "follow_ups", "cases", "forms", "photos"]
+VIEW_MODULES: list[str] = ["queue", "conversation", "reports", "follow_ups", "cases", "forms", "photos", "undelivered"]
 
 # The header's links: (endpoint, label), shown when the endpoint exists.
 NAV: list[tuple[str, str]] = [("staff.queue", "转人工队列"), ("staff.cases", "案件"), ("staff.ledger", "台账"),
-                              ("staff.statistics", "统计"), ("staff.follow_ups", "回访")]
+                              ("staff.statistics", "统计"), ("staff.follow_ups", "回访"),
+                              ("staff.undelivered", "未送达")]
 
 
 def staff_nav() -> list[tuple[str, str]]:

@@ -5,7 +5,9 @@ materials.
     GET  /staff/conversation/<id>         conversation        the page; its message list polls the JSON every 3 s
     GET  /staff/conversation/<id>.json    conversation_json   {"html": the message list, "count", "shown" (what
                                                               the list shows: lines and photos), "status",
-                                                              "status_label", "allowance", "remaining", "mine"}
+                                                              "status_label", "allowance", "remaining", "mine",
+                                                              "undelivered": messages since 转人工 that did not
+                                                              reach the citizen, not followed up yet}
     POST /staff/conversation/<id>/reply   conversation_reply  text=…: send (the holder only); with the button
                                                               `notice` and checked `missing` materials: the
                                                               一次性告知 text is put into the reply box, not sent
@@ -19,7 +21,7 @@ Staff of a unit that may not see the escalation get 403 (bot/handoff.visible_to)
 from __future__ import annotations
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dialogs.consult import facts
 from dialogs.handoff import PHOTO
@@ -29,6 +31,7 @@ from ..cases.models import Staff
 from ..db import utcnow
 from ..escalations import QUEUED, TAKEN, Escalation
 from ..media import KeptMedia, photos_since, status_text as photo_status
+from ..outbox import DID_NOT_ARRIVE, OutboxMessage
 from . import staff
 from .auth import current_staff, db_session, login_required
 from .queue import colleague_label, parts
@@ -52,6 +55,9 @@ def conversation_context(escalation_id: int) -> dict:
     with db_session() as session:
         escalation = _escalation(session, escalation_id)
         lines = handoff.conversation(session, escalation)
+        lost = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.openid == escalation.openid, OutboxMessage.status.in_(DID_NOT_ARRIVE),
+            OutboxMessage.followed_up_at.is_(None), OutboxMessage.created_at >= escalation.created_at)) or 0
         photo_at, other_photos = photo_places(lines, photos_since(session, escalation.openid, escalation.created_at))
         ids = {line.staff_id for line in lines if line.staff_id} | {escalation.staff_id or 0}
         names = {person.id: person.name for person in session.scalars(select(Staff).where(Staff.id.in_(ids)))}
@@ -70,7 +76,7 @@ def conversation_context(escalation_id: int) -> dict:
         "case_url": (url_for("staff.case_new", escalation=escalation.id)
                      if "staff.case_new" in current_app.view_functions else None),
         "poll_seconds": POLL_SECONDS, "hall_time": handoff.hall_time, "reply_text": "", "error": None,
-        "photo_at": photo_at, "other_photos": other_photos, "photo_status": photo_status,
+        "undelivered": lost, "photo_at": photo_at, "other_photos": other_photos, "photo_status": photo_status,
         "shown": ":".join([str(len(lines)), *(p.fetch_status[0] for p in [*photo_at.values(), *other_photos])]),
     }
 
@@ -100,7 +106,8 @@ def conversation_json(escalation_id: int):
     response = jsonify(html=render_template("staff/conversation.html", partial=True, **context),
                        count=len(context["lines"]), shown=context["shown"], status=escalation.status,
                        status_label=context["entry"].status_label, allowance=context["allowance"].text,
-                       remaining=context["allowance"].remaining, mine=context["mine"])
+                       remaining=context["allowance"].remaining, mine=context["mine"],
+                       undelivered=context["undelivered"])
     response.headers["Cache-Control"] = "no-store"
     return response
 
