@@ -9,41 +9,23 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.cases.models import ADMIN, CLERK, Case
+from bot.cases.models import Case
 from bot.db import utcnow
 from bot.media import KeptMedia, PhotoFetcher, keep_media
 from bot.wechat_api import WeChatAPI
 from dialogs.effects import KeepMedia
 from fake_wechat import FakeWeChat
-from staff_helpers import add_staff, console_app, login, record_escalation, services_of
-from test_staff_cases import register
+from staff_helpers import record_escalation, services_of
+from test_staff_cases import app, client_for, register  # noqa: F401 (app is a fixture)
 
 JPEG = b"\xff\xd8\xff\xe0" + b"a photo of the residence permit form" * 40
 CITIZEN = "oPHOTO-CITIZEN"
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    from bot.staff import auth
-
-    monkeypatch.setattr(auth, "_failures", {})
-    app = console_app(tmp_path)
-    add_staff(app, "lixy", "区公安分局", CLERK, name="李晓燕")
-    add_staff(app, "wangxy", "区民政局", CLERK, name="王秀英")
-    add_staff(app, "admin", "区民政局", ADMIN, name="管理员甲")
-    return app
-
-
-@pytest.fixture
 def fake():
     with FakeWeChat() as server:
         yield server
-
-
-def client_for(app, username: str):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
 
 
 def keep(app, media_id: str, case_id: int | None = None, material: str | None = None, at=None) -> int:

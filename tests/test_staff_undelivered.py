@@ -8,30 +8,18 @@ from datetime import timedelta
 
 import pytest
 
-from bot.cases.models import ADMIN, CLERK
 from bot.db import utcnow
 from bot.outbox import FAILED, UNDELIVERABLE, OutboxMessage, enqueue_text
 from bot.staff.undelivered import FAILED_SENDS, HIDDEN, INTERRUPTED, NO_WINDOW, why_for_staff
 from bot.wechat_api import WeChatAPI
 from bot.worker import Worker
 from fake_wechat import FakeWeChat
-from staff_helpers import add_staff, console_app, csrf_of, login, record_escalation, services_of
+from staff_helpers import csrf_of, record_escalation, services_of
+from test_staff_cases import app, client_for  # noqa: F401 (app is a fixture)
 
 WAITING = "oWAITING-CITIZEN"  # asked for a person about 居住证 (区公安分局), then unfollowed
 STRANGER = "oNEVER-WROTE"  # no case, no conversation: only 管理员 sees what went to them
 REPLY = "您好，居住证的材料已收齐，请明天上午来取。"
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    from bot.staff import auth
-
-    monkeypatch.setattr(auth, "_failures", {})
-    app = console_app(tmp_path)
-    add_staff(app, "lixy", "区公安分局", CLERK, name="李晓燕")
-    add_staff(app, "wangxy", "区民政局", CLERK, name="王秀英")
-    add_staff(app, "admin", "区民政局", ADMIN, name="管理员甲")
-    return app
 
 
 @pytest.fixture
@@ -49,12 +37,6 @@ def lost(app):
         done = Worker(svc.sessions, WeChatAPI(fake.app_id, fake.secret, base_url=fake.url)).run_once()
     assert done.undeliverable == 2
     return {"refused": refused, "late": late, "escalation": escalation}
-
-
-def client_for(app, username: str):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
 
 
 def rows(html: str) -> dict[int, str]:
