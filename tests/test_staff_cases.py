@@ -237,6 +237,8 @@ def test_registration_errors_are_shown_next_to_the_fields_and_nothing_is_written
     assert 'id="error-agent_phone">这像是固定电话' in html
     mail = clerk.post("/staff/cases/new", data={"csrf_token": token(clerk), **person_form(delivery="邮寄")})
     assert mail.status_code == 400 and "邮寄需要收件人姓名。" in mail.get_data(as_text=True)
+    coaching = clerk.post("/staff/cases/new", data={"csrf_token": token(clerk), **person_form(coaching="辅" * 101)})
+    assert coaching.status_code == 400 and 'id="error-coaching">事前辅导事项太长了' in coaching.get_data(as_text=True)
     with services_of(app).sessions() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 0
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
@@ -251,8 +253,11 @@ def test_an_enterprise_case_and_an_item_found_by_name(app):
     assert f'value="{ITEM}"' in html and "本大厅帮办代办清单" in html
     number = register(clerk, kind="企业", name="", phone="", company="某某商贸有限公司", credit_code=USCC.lower(),
                       legal_representative="王五", agent_name="李四", agent_phone="139 0000 2222",
-                      company_address="广州市天河区示例路2号", item_id="", item_q="居住证申领")
+                      company_address="广州市天河区示例路2号", item_id="", item_q="居住证申领",
+                      coaching="  现场勘察前的 场地准备 ")
     case = the_case(app, number)
+    assert case.coaching == "现场勘察前的 场地准备"
+    assert "现场勘察前的 场地准备" in clerk.get(f"/staff/cases/{number}").get_data(as_text=True)
     with services_of(app).sessions() as session:
         applicant = session.get(Case, case.id).applicant
         assert (applicant.kind, applicant.name, applicant.credit_code, applicant.agent_phone, applicant.phone) == (

@@ -1,6 +1,7 @@
 """Printable forms: each page carries the case's data under the seeds' labels, on A4, with a 打印 button."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -28,7 +29,7 @@ def app(tmp_path, monkeypatch):
     return app
 
 
-def make_case(app, kind: str = PERSON, end: str = "finish") -> str:
+def make_case(app, kind: str = PERSON, end: str = "finish", coaching: str | None = None) -> str:
     """A case opened on 30 September 2026 and closed on 9 October (finished by mail, or terminated)."""
     with app.test_request_context():
         cal = calendar()
@@ -46,7 +47,8 @@ def make_case(app, kind: str = PERSON, end: str = "finish") -> str:
         case = service.open_case(session, applicant=applicant, openid=None, item_id="EXT-015", item_title="居住证申领",
                                  catalogue_version="v1", unit_name="区公安分局", form="代办",
                                  promised_limit="15个工作日内", calendar=cal, channel="窗口", actor="staff:1",
-                                 now=OPENED, delivery="邮寄", recipient_name="张小明", recipient_phone="13900001111",
+                                 now=OPENED, coaching=coaching, delivery="邮寄", recipient_name="张小明",
+                                 recipient_phone="13900001111",
                                  recipient_address="广州市天河区示例路1号2栋301室")
         service.assign(session, case, clerk, actor="staff:1", now=OPENED)
         for material, copies, direction, giver, receiver in [("本人身份证复印件", 2, "收取", NAME, "李晓燕"),
@@ -112,6 +114,13 @@ def test_the_application_form_of_an_enterprise_000_attachment_1(app):
              "☐ 事前辅导", "2026年9月30日", "2026年9月30日 10时15分", "李晓燕")
     person = page(app, number, "application", query="?variant=person")
     contains(person, "帮办代办服务申请表", "企业名称或群众姓名", "广州某某商贸有限公司", "李四")
+
+
+def test_the_enterprise_form_names_the_coaching_and_ticks_its_box(app):
+    number = make_case(app, kind=ENTERPRISE, coaching="环评专家评审前的材料准备")
+    html = page(app, number, "application")
+    assert re.search(r'<td colspan="5" id="coaching">环评专家评审前的材料准备</td>', html)
+    contains(html, "☑ 事前辅导", "☑ 邮寄送达办理结果")
 
 
 def test_the_mandate_004_attachment_2(app):

@@ -16,6 +16,7 @@ from ..db import Base, UTCDateTime
 
 CLERK, LIAISON, ADMIN = "帮办代办员", "联络员", "管理员"
 ROLES = (CLERK, LIAISON, ADMIN)
+MAX_COACHING = 100  # characters of a case's 事前辅导事项
 PERSON, ENTERPRISE = "个人", "企业"
 
 
@@ -113,6 +114,8 @@ class Case(Base):
     termination_kind: Mapped[str | None] = mapped_column(String(32))
     materials_returned: Mapped[bool | None] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(Text)  # 备注 / the citizen's request in their words
+    # 事前辅导事项 (000/002 附件): what the applicant is coached on before applying (专家评审, 现场勘察 …)
+    coaching: Mapped[str | None] = mapped_column(String(MAX_COACHING), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -78,10 +78,10 @@ def open_case(session: Session, *, applicant: ApplicantDetails, openid: str | No
               item_title: str, catalogue_version: str | None, unit_name: str | None, form: str | None,
               promised_limit: str | None, calendar: Calendar, channel: str = "微信", note: str | None = None,
               actor: str = CITIZEN, now: datetime | None = None, number: str | None = None,
-              due_date: date | None = None, **mailing: Any) -> Case:
+              due_date: date | None = None, coaching: str | None = None, **mailing: Any) -> Case:
     """A new case in 待甄别 with its applicant, number (a reserved one, or the next) and first deadline (the
-    screening day, unless `due_date` says otherwise). `mailing`: delivery, recipient_name, recipient_phone,
-    recipient_address. The applicant and the case are written in one flush; the audit entry with the next."""
+    screening day, unless `due_date` says otherwise). `coaching`: the 事前辅导事项, if any. `mailing`: delivery,
+    recipient_name, recipient_phone, recipient_address. The applicant and the case are written in one flush; the audit entry with the next."""
     now = now or utcnow()
     today = hall_today(now)
     unit = unit_named(session, unit_name)
@@ -90,7 +90,7 @@ def open_case(session: Session, *, applicant: ApplicantDetails, openid: str | No
                 item_title=item_title, catalogue_version=catalogue_version, unit_id=unit.id if unit else None,
                 form=form, channel=channel, state=s.SCREENING, promised_days=promised_days(promised_limit),
                 due_date=due_date or calendar.add_workdays(today, CHECK_DAYS), due_step=STEP_CHECK, note=note,
-                created_at=now, **mailing)
+                coaching=coaching, created_at=now, **mailing)
     session.add(case)
     session.flush()
     audit(session, case, actor, "open", None, s.SCREENING, None,

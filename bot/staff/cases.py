@@ -33,8 +33,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..cases import notices, service
 from ..cases import states as s
 from ..cases.masking import mask_address, mask_id, mask_name, mask_phone
-from ..cases.models import (ADMIN, ENTERPRISE, PERSON, Appointment, AuditEntry, Case, Evaluation, FollowUp,
-                            Handover, MaterialRecord, Message, Staff, Unit)
+from ..cases.models import (ADMIN, ENTERPRISE, MAX_COACHING, PERSON, Appointment, AuditEntry, Case, Evaluation,
+                            FollowUp, Handover, MaterialRecord, Message, Staff, Unit)
 from ..cases.numbers import normalise
 from ..cases.units import sync_units
 from ..db import utcnow
@@ -231,7 +231,7 @@ def case_items():
 FIELDS = ("kind", "name", "phone", "id_number", "address", "company", "credit_code", "legal_representative",
           "agent_name", "agent_phone", "company_address", "priority_group", "item_q", "item_id", "free_item",
           "unit_id", "form", "channel", "delivery", "recipient_name", "recipient_phone", "recipient_address", "note",
-          "assign_me", "escalation", "openid")
+          "coaching", "assign_me", "escalation", "openid")
 
 
 def _clean(text: str | None) -> str:
@@ -334,6 +334,10 @@ def validate_registration(values: dict[str, str], unit_ids: set[int]) -> tuple[d
             errors["recipient_address"] = parsed.reason
         clean["recipient_address"] = parsed.value if parsed is not None and parsed.ok else None
     clean["note"] = _clean(values.get("note")) or None
+    coaching = " ".join(_clean(values.get("coaching")).split())
+    if len(coaching) > MAX_COACHING:
+        errors["coaching"] = f"事前辅导事项太长了，请精简到{MAX_COACHING}字以内。"
+    clean["coaching"] = coaching or None
     return errors, clean
 
 
@@ -403,7 +407,7 @@ def case_new():
                     return redirect(url_for("staff.case", number=number), 303)
     return render_template("staff/case_new.html", values=values, errors=errors, choices=choices, units=unit_list,
                            forms=s.FORMS, channels=CHANNELS, deliveries=s.DELIVERIES, groups=GROUPS,
-                           person=PERSON, enterprise=ENTERPRISE), status
+                           person=PERSON, enterprise=ENTERPRISE, max_coaching=MAX_COACHING), status
 
 
 def register(me: Staff, values: dict[str, str], clean: dict[str, Any]) -> str:
@@ -428,7 +432,7 @@ def register(me: Staff, values: dict[str, str], clean: dict[str, Any]) -> str:
             item_title=clean["item_title"], catalogue_version=kb.knowledge.catalogue.version if choice else None,
             unit_name=unit.name, form=clean["form"], promised_limit=choice.promised_limit if choice else None,
             calendar=calendar(), channel="微信" if escalation is not None else clean["channel"], note=clean["note"],
-            actor=service.actor_of(me), now=utcnow(), **mailing)
+            coaching=clean["coaching"], actor=service.actor_of(me), now=utcnow(), **mailing)
         if escalation is not None:
             escalation.case_id = case.id
             service.audit(session, case, service.actor_of(me), "link_escalation", case.state, case.state, None,

@@ -137,7 +137,7 @@ def print_context(case, form: str, hall, handovers, records, evaluation, follow_
             "大厅综合窗口办结领证": case.delivery == "自取" and case.form != "上门帮办",
             "上门送达办理结果": case.form == "上门帮办",
             "邮寄送达办理结果": case.delivery == "邮寄",
-            "事前辅导": False,
+            "事前辅导": bool(case.coaching),
         },
     }
     return context
