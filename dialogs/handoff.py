@@ -89,18 +89,23 @@ def while_waiting(before: State, outcome: Outcome, message: m.Inbound, note: str
     """The conversation was waiting for a person: staff see what the citizen said, whatever the bot answered.
 
     A photo is kept for staff even without a case, and the citizen is told so rather than that it cannot be kept.
+    What the bot could not understand is not a failure here (staff read it): the citizen is told it went to them,
+    not offered 转人工 again, and it does not count towards another escalation.
     """
     human = before["human"]
     if not human or human["status"] != "waiting" or any(isinstance(e, EndHandoff) for e in outcome.effects):
         return outcome
     effects = list(outcome.effects)
     replies = list(outcome.replies)
+    miss = outcome.miss
     if note:
         effects.append(RelayToStaff(note))
+        if miss:
+            replies, miss = [wording.PASSED_TO_STAFF], None
     if message.kind == m.IMAGE and message.media_id and not any(isinstance(e, KeepMedia) for e in effects):
         effects.append(KeepMedia(message.media_id, note="转人工时发来的照片"))
         replies = [wording.IMAGE_FOR_STAFF]
-    return Outcome(outcome.state, replies, effects, outcome.miss)
+    return Outcome(outcome.state, replies, effects, miss)
 
 
 def misunderstood(state: State, env: "Env") -> tuple[State, str, Escalate]:

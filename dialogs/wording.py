@@ -91,6 +91,9 @@ HANDOFF_LEFT = "好的，已退出人工排队，有问题可以继续问我。"
 CANCELLED_AND_LEFT_QUEUE = "好的，已取消，也已退出人工排队。\n有问题可以继续问我，回复“帮助”查看我能做什么。"
 NO_HANDOFF = "现在没有在等工作人员，有问题可以直接问我；要找工作人员请回复“转人工”。"
 IMAGE_FOR_STAFF = "照片已收到，工作人员会看到。"
+# Said instead of "I did not understand" while the citizen waits for a person: what they wrote went to staff.
+PASSED_TO_STAFF = ("您说的已转给工作人员，请耐心等待回复。\n办事问题也可以直接问我，比如“身份证丢了怎么补办”。"
+                   "不用人工了请回复“结束人工”。")
 _WEEKDAYS = "一二三四五六日"
 _GREEN_EXTRA = {"老年人": "，行动不便的还可以预约上门服务", "残疾人": "，行动不便的还可以预约上门服务",
                 "孕妇": "，行动不便的还可以预约上门服务", "军人": ""}

@@ -116,6 +116,18 @@ def test_while_waiting_the_bot_answers_and_staff_see_what_was_said(env):
     assert turns[2].state["human"]["status"] == "waiting"
 
 
+def test_while_waiting_what_the_bot_does_not_understand_is_said_to_have_gone_to_staff(env):
+    turns = converse(with_outlook(env, CLOSED), [
+        ("转人工", []),
+        ("我等一下", ["已转给工作人员", "结束人工", "!回复“转人工”"]),
+        ("好的麻烦了", ["已转给工作人员"]),
+        ("那个啥", ["已转给工作人员"]),
+        ("居住证在哪办", ["【居住证申领】"]),  # a question the bot can answer is still answered
+    ])
+    assert [t.effects for t in turns[1:4]] == [(RelayToStaff(t),) for t in ("我等一下", "好的麻烦了", "那个啥")]
+    assert all(t.state["misses"] == 0 for t in turns) and turns[-1].state["human"]["status"] == "waiting"
+
+
 def test_a_photo_while_waiting_is_kept_for_staff(env):
     turns = converse(with_outlook(env), [("转人工", []), (photo("m-9"), ["照片已收到，工作人员会看到", "!没法保存"])])
     assert set(turns[1].effects) == {RelayToStaff("[图片]"), KeepMedia("m-9", note="转人工时发来的照片")}
