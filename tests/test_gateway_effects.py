@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import dialogs.engine
-from bot.cases import states
+from bot.cases import service, states
 from bot.cases.models import Appointment, AuditEntry, Case, MaterialRecord, Message
 from bot.escalations import Escalation
 from bot.media import KeptMedia
@@ -22,6 +22,7 @@ from bot.wechat.pushes import text
 from dialogs import effects as fx
 from dialogs.engine import Turn
 from dialogs.views import SlotView
+from dialogs.workdays import Calendar
 from conftest import fresh_postgres_schema
 from wechat_builders import WeChat, gateway_of, new_app, random_user, set_hall_clock
 
@@ -215,6 +216,26 @@ def test_out_of_hours_a_request_for_a_person_becomes_a_case_due_the_next_working
         assert row.status == "left"
         assert (case.state, case.note, case.due_date) == (states.SCREENING, "我的社保卡怎么还没寄到",
                                                           date(2026, 11, 30))
+
+
+def test_a_message_left_out_of_hours_is_withdrawn_when_the_citizen_ends_the_handoff(app, say):
+    set_hall_clock(app, SATURDAY_20)
+    user, kept = random_user(), random_user()
+    for citizen in (user, kept):
+        say(citizen, "转人工", {"转人工": escalate})
+    with session_of(app) as session, session.begin():  # a clerk has already started on the other one's message
+        started = session.scalar(select(Case).where(Case.openid == kept))
+        service.move(session, started, "accept", {"routing": "单部门"}, actor="system", calendar=Calendar(),
+                     now=SATURDAY_20)
+    for citizen in (user, kept):
+        say(citizen, "结束人工", {"结束人工": lambda env, st: ([fx.EndHandoff()], None)})
+    with session_of(app) as session:
+        withdrawn = session.scalar(select(Case).where(Case.openid == user))
+        assert (withdrawn.state, withdrawn.termination_kind) == (states.TERMINATED, "申请人要求终止")
+        assert "撤回了留言" in withdrawn.reason
+        assert session.scalar(select(Case.state).where(Case.openid == kept)) == states.ACCEPTED
+        assert {r.status for r in session.scalars(select(Escalation).where(Escalation.openid.in_((user, kept))))} \
+            == {"closed"}
 
 
 def test_asking_twice_keeps_one_place_in_the_queue(app, say):

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 CITIZEN = service.CITIZEN
 LEFT_MESSAGE_TITLE = "转人工留言"
+WITHDRAWN = {"termination_kind": s.TERMINATION_KINDS[0], "reason": "群众回复“结束人工”，撤回了留言",
+             "materials_returned": False}  # 申请人要求终止
 
 
 @dataclass
@@ -109,8 +111,16 @@ class EffectRunner:
         session.execute(_RELAY, {"citizen": openid, "line": effect.text, "moment": now})
 
     def end_handoff(self, session: "Session", openid: str, now: datetime) -> None:
-        """One UPDATE: the citizen's escalation is closed."""
+        """The citizen's escalation is closed. A message they left outside working hours that nobody has started on
+        (its case still 待甄别 and not assigned) is withdrawn with it: the case is 终止 (申请人要求终止), so that
+        staff do not call back about something the citizen no longer needs."""
+        left = session.scalars(select(Escalation.case_id).where(
+            Escalation.openid == openid, Escalation.status == LEFT, Escalation.case_id.is_not(None))).all()
         session.execute(_END_HANDOFF, {"citizen": openid, "moment": now})
+        for case_id in left:
+            case = session.get(Case, case_id)
+            if case is not None and case.state == s.SCREENING and case.assigned_staff_id is None:
+                service.move(session, case, "terminate", WITHDRAWN, actor=CITIZEN, calendar=self.calendar, now=now)
 
     # --- cases --------------------------------------------------------------------------------------------------
 
