@@ -49,6 +49,13 @@ def test_a_person_books_on_site_and_gets_the_case_number_time_place_phone_and_ma
     assert turns[-1].state["flow"] is None and turns[-1].state["item"] == RESIDENCE
 
 
+def test_the_example_date_in_the_time_question_is_ahead_of_today_and_is_understood():
+    env = env_at(datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))  # a Monday
+    converse(env, [("居住证", ["【居住证申领】"]), *up_to_the_summary()[:4],
+                   ("13800138000", ["您想约哪天到大厅", "“3月11日9点”", "!12月3日"]),
+                   ("3月11日9点", ["结果怎么给您"])])
+
+
 def test_an_enterprise_books_a_proxy_with_a_clerk_who_is_not_the_legal_representative_and_mail_delivery():
     env = env_at()
     turns = converse(env, [

@@ -15,7 +15,7 @@ place again when it carries out OpenCase / MoveBooking (two citizens may confirm
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .. import wording
@@ -216,7 +216,8 @@ def _slot_question(ctx: Ctx) -> str:
         head = "希望工作人员哪天什么时间打电话给您？"
     else:
         head = "您想约哪天到大厅？"
-    head += "可以说“明天上午”“下周三下午”“12月3日9点”。"
+    example = ctx.today + timedelta(days=10)  # a date ahead of today: an example in the past would confuse
+    head += f"可以说“明天上午”“下周三下午”“{example.month}月{example.day}日9点”。"
     return _offer_text(ctx, head, _offers(ctx, ctx.today))
 
 
@@ -282,7 +283,7 @@ def _resolve(when: Any, ctx: Ctx) -> Parsed | Clarify:
 
 SLOT = Step("slot", ask=_slot_question, recognise=_recognise_slot, valid=_valid_slot, show=_show_slot,
             label="预约时间", fix=("时间", "日期", "哪天", "几点", "改到", "换到", "改天", "改期", "预约时间"),
-            help="请说想约的时间，比如“明天上午”“下周三下午”“12月3日9点”，或者回复数字选一个时间。")
+            help="请说想约的时间，比如“明天上午”“下周三下午”，或者回复数字选一个时间。")
 
 
 # --- the booking --------------------------------------------------------------------------------------------------
