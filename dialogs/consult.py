@@ -66,9 +66,15 @@ def facts(item: "Item", hall: "HallData") -> ItemFacts:
     )
 
 
-def _materials_block(materials: Sequence[str], shown: int) -> str:
+def _ask_them(f: ItemFacts) -> str:
+    """Whom to ask when the guide does not say: by phone when a number follows, else the unit or a person here."""
+    return "请电话咨询" if f.phone else f"请向{shorten(f.unit, 20)}咨询，或回复“转人工”问工作人员"
+
+
+def _materials_block(f: ItemFacts, shown: int) -> str:
+    materials = f.materials
     if not materials:
-        return "需要带：办事指南未列出材料，请电话咨询。"
+        return f"需要带：办事指南未列出材料，{_ask_them(f)}。"
     lines = [shorten(m, 60) for m in materials[:shown]]
     text = "需要带：\n" + numbered(lines)
     if len(materials) > shown:
@@ -91,7 +97,7 @@ def full_answer(f: ItemFacts, shown: int = MATERIALS_SHOWN, limit: int = WECHAT_
     `limit`: bytes available (less than a whole message when the caller puts a line in front).
     """
     while True:
-        parts = [f"【{f.title}】", f"办理单位：{f.unit}", _materials_block(f.materials, shown)]
+        parts = [f"【{f.title}】", f"办理单位：{f.unit}", _materials_block(f, shown)]
         if f.time_limit:
             parts.append(f"办理时限：{f.time_limit}")
         parts.append(f"办理地点：{shorten(f.place, 80)}" + (f"（{shorten(f.hours, 60)}）" if f.hours else ""))
@@ -114,21 +120,22 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
     head = f"【{f.title}】"
     tail = "回复“详情”看完整办事指南。"
     if field == "materials":
-        body = _materials_block(f.materials, len(f.materials))
+        body = _materials_block(f, len(f.materials))
         text = "\n".join([head, body, tail])
         if not fits(text, limit):
-            text = "\n".join([head, _materials_block(f.materials, MATERIALS_SHOWN), tail])
+            text = "\n".join([head, _materials_block(f, MATERIALS_SHOWN), tail])
         return clip(text, limit)
     if field == "place":
         body = f"办理地点：{f.place}" + (f"\n办理时间：{f.hours}" if f.hours else "")
     elif field == "time":
-        body = f"办理时限：{f.time_limit}" if f.time_limit else "办事指南没有写明办理时限，请电话咨询。"
+        body = f"办理时限：{f.time_limit}" if f.time_limit else f"办事指南没有写明办理时限，{_ask_them(f)}。"
     elif field == "phone":
         body = f"咨询电话：{f.phone}" if f.phone else "办事指南没有写明电话，请回复“转人工”。"
     elif field == "fee":
         body = f"收费：{f.fee}"
     elif field == "condition":
-        body = ("办理条件：" + shorten(f.condition, 300)) if f.condition else "办事指南没有写明办理条件，请电话咨询。"
+        body = ("办理条件：" + shorten(f.condition, 300)) if f.condition else \
+            f"办事指南没有写明办理条件，{_ask_them(f)}。"
     else:
         return None
     if f.phone and field not in ("phone",):

@@ -16,6 +16,9 @@ CORE, SOFT = "core", "soft"
 
 _OFFICE_ENDINGS = ("局", "厅", "所", "中心", "大厅", "窗口", "办公室", "委员会", "派出所", "街道办")
 _PLACE_ENDINGS = ("区", "县", "镇", "乡")
+# "What is needed" on its own asks for the materials; followed by another field's word it asks for that one:
+# 要什么条件 is the conditions, 要啥手续 the materials, 要什么时间 the time.
+_WHAT_IS_NEEDED = frozenset({"要什么", "要啥", "需要什么", "要哪些"})
 
 
 @dataclass(frozen=True)
@@ -71,14 +74,13 @@ class QueryAnalyser:
         actions: set[str] = set()
         fields: list[str] = []
         for segment in segments(text):
-            run: list[Token] = []
-            for word in self.tokenizer.cut(segment, HMM=False):
-                token = self._classify(word, lex)
+            run = [self._classify(word, lex) for word in self.tokenizer.cut(segment, HMM=False)]
+            for index, token in enumerate(run):
                 if token.action:
                     actions.add(token.action)
-                if token.field and token.field not in fields:
+                asks_the_next = token.text in _WHAT_IS_NEEDED and index + 1 < len(run) and run[index + 1].field
+                if token.field and token.field not in fields and not asks_the_next:
                     fields.append(token.field)
-                run.append(token)
             runs.append(tuple(run))
         core = "".join(t.text for run in runs for t in run if t.kind == CORE)
         return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core)

@@ -46,6 +46,15 @@ def test_an_item_not_on_the_halls_list_gives_the_guides_own_place_and_phone_and_
     assert "暂未提供" in text and "回复“预约”" not in text
 
 
+def test_when_the_guide_is_silent_and_has_no_phone_the_citizen_is_told_whom_to_ask(hall):
+    item = marriage(id="OTHER", phone=None, materials=(), promised_limit=None, conditions=None)
+    f = facts(item, hall)
+    for text in (full_answer(f), field_answer(f, "materials"), field_answer(f, "time"), field_answer(f, "condition")):
+        assert "请向某县民政局咨询" in text and "转人工" in text and "请电话咨询" not in text
+    with_phone = facts(marriage(id="OTHER", materials=()), hall)
+    assert "请电话咨询" in field_answer(with_phone, "materials") and "0817-5525066" in full_answer(with_phone)
+
+
 def test_a_long_material_list_is_summarised_with_a_way_to_see_the_rest(hall):
     item = marriage(materials=tuple(f"第{i}种证明材料，" + "需要原件和复印件各一份并加盖公章" * 3 for i in range(40)))
     text = full_answer(facts(item, hall))

@@ -135,6 +135,9 @@ def test_an_english_phrase_with_an_apostrophe_is_understood(analyser, question):
     ("结婚登记多少钱", "fee"),
     ("结婚登记在哪办", "place"),
     ("结婚登记要预约吗", "booking"),
+    ("结婚登记要什么", "materials"),
+    ("结婚登记要什么条件", "condition"),  # "what is needed" followed by what: that one
+    ("结婚登记要啥条件", "condition"),
 ])
 def test_the_part_of_the_guide_asked_about_is_reported(analyser, question, field):
     query = analyser.analyse(question)
