@@ -202,9 +202,13 @@ def test_every_type_becomes_an_inbound(xml, expected):
     assert parse_push(xml).inbound == expected
 
 
-def test_a_message_is_deduplicated_by_msgid_and_an_event_by_sender_time_and_name():
+def test_a_message_is_deduplicated_by_msgid_and_an_event_by_sender_time_name_and_key():
     assert parse_push(text(U, "你好", msg_id=6054768590064713728)).key == "msg:6054768590064713728"
-    assert parse_push(event(U, "CLICK", "MENU", create_time=1700000000)).key == f"evt:{U}:1700000000:click"
+    assert parse_push(event(U, "subscribe", create_time=1700000000)).key == f"evt:{U}:1700000000:subscribe"
+    book = parse_push(event(U, "CLICK", "BOOK", create_time=1700000000)).key
+    assert book.startswith(f"evt:{U}:1700000000:click:")
+    assert parse_push(event(U, "CLICK", "BOOK", create_time=1700000000)).key == book  # WeChat's retry
+    assert parse_push(event(U, "CLICK", "HUMAN", create_time=1700000000)).key != book  # another button, same second
     no_id = push_xml(U, "link", {"Title": "t"}, create_time=1700000001)
     assert parse_push(no_id).key == f"evt:{U}:1700000001:link"
 

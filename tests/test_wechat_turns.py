@@ -123,6 +123,15 @@ def test_a_retried_event_is_recognised_by_sender_and_time(wechat, use):
     assert len(replies) == 1 and len(dialogue.calls) == 1
 
 
+def test_two_menu_buttons_tapped_within_one_second_are_both_answered(wechat, use):
+    dialogue = use(Dialogue())
+    user = random_user()
+    book = wechat.post(event(user, "CLICK", "BOOK", create_time=1_700_000_000))
+    human = wechat.post(event(user, "CLICK", "HUMAN", create_time=1_700_000_000))
+
+    assert wechat.reply_text(book) != wechat.reply_text(human) and len(dialogue.calls) == 2
+
+
 def test_a_retry_while_the_first_delivery_runs_waits_for_its_reply(wechat, use):
     dialogue = use(Dialogue(delay=0.6))
     push = text(random_user(), "慢一点")

@@ -167,7 +167,7 @@ class Push:
 
     account: str  # ToUserName: the public account's original ID
     inbound: Inbound
-    key: str  # msg:<MsgId>, or evt:<FromUserName>:<CreateTime>:<event> for events (wechat.md A4)
+    key: str  # msg:<MsgId>, or evt:<FromUserName>:<CreateTime>:<event>[:<EventKey digest>] (wechat.md A4)
     create_time: int
     window: str | None  # for the outbox's sending window: "message", "event" or None (does not open one)
 
@@ -191,7 +191,10 @@ def parse_push(xml: str) -> Push:
     msg_type = (_text(raw, "MsgType") or "").strip().lower()
     inbound = _inbound(user, msg_type, raw)
     if msg_type == "event" or msg_type.startswith("device_"):
-        key = f"evt:{user}:{create_time}:{(_text(raw, 'Event') or '').strip().lower()}"
+        # With its EventKey: two menu buttons tapped within one second are two events, a retry is the same one.
+        said = (_text(raw, "EventKey") or "").strip()
+        key = f"evt:{user}:{create_time}:{(_text(raw, 'Event') or '').strip().lower()}" + (
+            f":{hashlib.sha1(said.encode('utf-8')).hexdigest()[:12]}" if said else "")
     else:
         msg_id = (_text(raw, "MsgId") or "").strip()
         if msg_id and not msg_id.isdigit():
