@@ -89,7 +89,7 @@ def while_waiting(before: State, outcome: Outcome, message: m.Inbound, note: str
     """The conversation was waiting for a person: staff see what the citizen said, whatever the bot answered.
 
     A photo is kept for staff even without a case, and the citizen is told so rather than that it cannot be kept.
-    What the bot could not understand is not a failure here (staff read it): the citizen is told it went to them,
+    A text the bot could not understand is not a failure here (staff read it): the citizen is told it went to them,
     not offered 转人工 again, and it does not count towards another escalation.
     """
     human = before["human"]
@@ -100,7 +100,7 @@ def while_waiting(before: State, outcome: Outcome, message: m.Inbound, note: str
     miss = outcome.miss
     if note:
         effects.append(RelayToStaff(note))
-        if miss:
+        if miss and message.kind == m.TEXT:  # (a voice nobody could recognise still asks them to type)
             replies, miss = [wording.PASSED_TO_STAFF], None
     if message.kind == m.IMAGE and message.media_id and not any(isinstance(e, KeepMedia) for e in effects):
         effects.append(KeepMedia(message.media_id, note="转人工时发来的照片"))

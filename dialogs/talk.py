@@ -29,6 +29,7 @@ from .outcome import Outcome  # noqa: F401  (here for the modules that import it
 from .parse import choice_number, plain
 from .state import ASKED_CHARS, State
 from .text import WECHAT_TEXT_LIMIT, clip
+from .workdays import Calendar, next_opening
 
 if TYPE_CHECKING:
     from knowledge.service import Consultation
@@ -233,6 +234,8 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     asked = text.strip()[:ASKED_CHARS]
     wanted = _field(consultation)
     item_id = state["item"]
+    if wanted == "hours" and not item_id and not _names_an_item(consultation):  # the hall's hours, for every matter
+        return Outcome(_next(state, choices=state["choices"], asked=asked), [hall_hours(env, budget)])
     if wanted and state["choices"] and not _names_an_item(consultation):
         return ask_item({**state, "asked": asked}, wanted, env, budget)  # "在哪办" right after choices: which one?
     if item_id and wanted and not _names_another_item(consultation, item_id, env):
@@ -240,6 +243,12 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
         outcome.state["asked"] = asked
         return outcome
     return _consult(state, consultation, asked, wanted, env, budget)
+
+
+def hall_hours(env: "Env", budget: int) -> str:
+    hall, calendar = env.hall.hall, env.calendar or Calendar()
+    open_now = calendar.is_workday(env.now.date()) and hall.schedule.is_open_at(env.now.time())
+    return clip(wording.hall_hours_text(hall, open_now, next_opening(hall.schedule.periods, calendar, env.now)), budget)
 
 
 def answer_aside(state: State, consultation: "Consultation", text: str, env: "Env", budget: int) -> Outcome:

@@ -105,6 +105,15 @@ def moment_text(moment: "datetime") -> str:
     return f"{moment.month}月{moment.day}日（周{_WEEKDAYS[moment.weekday()]}）{clock}"
 
 
+def hall_hours_text(hall: "Hall", open_now: bool, opens: "datetime | None") -> str:
+    """"几点上班", "周六上班吗" with no matter named: the hall's hours, whether it is open now, where and the phone."""
+    if open_now:
+        now_line = "现在正在办公。"
+    else:
+        now_line = "现在不在办公时间" + (f"，下次开门：{moment_text(opens)}。" if opens else "。")
+    return "\n".join([hall.name, f"办公时间：{hall.hours}", now_line, f"地址：{hall.address}", f"电话：{hall.phone}"])
+
+
 def _after_hours(outlook: "HandoffOutlook") -> str:
     if outlook.answer_by is None:
         return "工作人员上班后会尽快回复您"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 
@@ -147,3 +147,17 @@ def _year_counts(calendar: Calendar, year: int) -> tuple[int, ...]:
         counts.append(counts[-1] + calendar.is_workday(day))
         day += _ONE_DAY
     return tuple(counts)
+
+
+def next_opening(periods: "Iterable[tuple[time, time]]", calendar: Calendar, now: datetime) -> datetime | None:
+    """When the hall next opens after `now` (hall-local, aware): the start of its next working period."""
+    periods = tuple(periods)
+    day = now.date()
+    for _ in range(60):
+        if calendar.is_workday(day):
+            for start, _end in periods:
+                opening = datetime.combine(day, start, now.tzinfo)
+                if opening > now:
+                    return opening
+        day += _ONE_DAY
+    return None

@@ -97,6 +97,19 @@ def test_a_follow_up_naming_an_ambiguous_item_asks_which_one_and_remembers_the_q
     ])
 
 
+def test_asking_when_the_hall_is_open_gets_its_hours_whether_it_is_open_now_and_the_next_opening(env):
+    from dataclasses import replace
+
+    converse(env, [("几点上班", ["办公时间：周一至周五", "现在正在办公", "地址：", "电话：020-83120000"])])
+    saturday_night = replace(env, now=datetime(2024, 5, 11, 20, 0, tzinfo=SHANGHAI))
+    converse(saturday_night, [("你们下班了吗", ["现在不在办公时间，下次开门：5月13日（周一）9点", "!现在正在办公"])])
+    converse(env, [  # about a matter: its own window's hours
+        ("居住证在哪办", ["【居住证申领】"]),
+        ("几点下班", ["【居住证申领】", "办理时间：", "1楼 A区", "!办公时间："]),
+        ("结婚登记周六上班吗", ["【结婚登记】", "办理时间：", "周六"]),
+    ])
+
+
 def test_a_field_question_before_any_item_asks_which_item_then_answers_that_field(env):
     converse(env, [
         ("要带什么材料", ["您问的是哪件事", "!抱歉"]),

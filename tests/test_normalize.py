@@ -138,6 +138,8 @@ def test_an_english_phrase_with_an_apostrophe_is_understood(analyser, question):
     ("结婚登记要什么", "materials"),
     ("结婚登记要什么条件", "condition"),  # "what is needed" followed by what: that one
     ("结婚登记要啥条件", "condition"),
+    ("结婚登记几点上班", "hours"),
+    ("结婚登记周六上班吗", "hours"),
 ])
 def test_the_part_of_the_guide_asked_about_is_reported(analyser, question, field):
     query = analyser.analyse(question)
