@@ -97,6 +97,10 @@ def test_a_follow_up_naming_an_ambiguous_item_asks_which_one_and_remembers_the_q
     ])
 
 
+def test_a_business_licence_is_a_company_registration_not_a_foundation(env):
+    converse(env, [("我要办营业执照", ["有限责任公司设立登记", "!基金会", "!股权出质"])])
+
+
 def test_asking_when_the_hall_is_open_gets_its_hours_whether_it_is_open_now_and_the_next_opening(env):
     from dataclasses import replace
 
