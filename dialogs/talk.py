@@ -226,6 +226,8 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
         if 1 <= number <= len(MENU):
             return run_command(MENU[number - 1][0], state, env, budget)
         return Outcome(_next(state, menu=True), [wording.menu_reask(len(MENU), env.hall.hall)], miss=True)
+    elif pick and not pick[1]:  # "2" with no list shown: nothing to pick from
+        return Outcome(_next(state, item=state["item"]), [wording.NO_LIST], miss=True)
 
     if intent is not None:
         return run_command(intent, state, env, budget, question=text)

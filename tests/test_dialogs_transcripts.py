@@ -97,6 +97,12 @@ def test_a_follow_up_naming_an_ambiguous_item_asks_which_one_and_remembers_the_q
     ])
 
 
+def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
+    turns = converse(env, [("居住证怎么办", ["【居住证申领】"]), ("1", ["现在没有要选的编号", "帮助", "!我是帮办小助手"]),
+                           ("在哪办", ["【居住证申领】", "1楼 A区"])])  # the matter discussed is still the same
+    assert turns[1].state["misses"] == 1
+
+
 def test_a_business_licence_is_a_company_registration_not_a_foundation(env):
     converse(env, [("我要办营业执照", ["有限责任公司设立登记", "!基金会", "!股权出质"])])
 
