@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
 MATERIALS_SHOWN = 8
 NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核对材料，“转人工”找工作人员。"
 NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
-FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition")
+FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service")
 TENTATIVE = "您问的可能是这一项（如果不是，请换个说法或回复“转人工”）："
 
 
@@ -132,6 +132,8 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
     elif field == "hours":
         body = f"办理时间：{f.hours}\n办理地点：{shorten(f.place, 80)}" if f.hours else \
             f"办事指南没有写明办理时间，{_ask_them(f)}。"
+    elif field == "service":  # 能代办吗, 能上门吗: what this hall offers for the item
+        body = _service_line(f) + ("\n回复“预约”申请帮办代办。" if f.forms else "")
     elif field == "phone":
         body = f"咨询电话：{f.phone}" if f.phone else "办事指南没有写明电话，请回复“转人工”。"
     elif field == "fee":

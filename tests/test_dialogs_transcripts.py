@@ -97,6 +97,16 @@ def test_a_follow_up_naming_an_ambiguous_item_asks_which_one_and_remembers_the_q
     ])
 
 
+def test_whether_the_hall_helps_or_acts_for_the_citizen_or_comes_to_them_is_answered(env):
+    converse(env, [
+        ("社保卡补办", ["【社会保障卡补领、换领】"]),
+        ("能代办吗", ["【社会保障卡补领、换领】", "本中心可为您帮办、代办、上门服务", "回复“预约”", "!需要带"]),
+        ("我腿脚不好能上门吗", ["上门服务面向老年人"]),
+        ("结婚登记能代办吗", ["【结婚登记】", "本中心可为您帮办，", "!代办、"]),
+    ])
+    converse(env, [("能代办吗", ["您问的是哪件事"])])
+
+
 def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     turns = converse(env, [("居住证怎么办", ["【居住证申领】"]), ("1", ["现在没有要选的编号", "帮助", "!我是帮办小助手"]),
                            ("在哪办", ["【居住证申领】", "1楼 A区"])])  # the matter discussed is still the same

@@ -140,6 +140,8 @@ def test_an_english_phrase_with_an_apostrophe_is_understood(analyser, question):
     ("结婚登记要啥条件", "condition"),
     ("结婚登记几点上班", "hours"),
     ("结婚登记周六上班吗", "hours"),
+    ("结婚登记能代办吗", "service"),
+    ("结婚登记能上门吗", "service"),
 ])
 def test_the_part_of_the_guide_asked_about_is_reported(analyser, question, field):
     query = analyser.analyse(question)
