@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
 MATERIALS_SHOWN = 8
 NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核对材料，“转人工”找工作人员。"
 NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
-FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service")
+FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service", "in_person")
 TENTATIVE = "您问的可能是这一项（如果不是，请换个说法或回复“转人工”）："
 
 
@@ -66,6 +66,14 @@ def facts(item: "Item", hall: "HallData") -> ItemFacts:
     )
 
 
+def asked_field(fields: Sequence[str]) -> str | None:
+    """The part of the guide a question asks about: the first it names, except that a bare 能不能 / 可以吗 / 一定要
+    (condition) yields to a more particular one ("一定要本人去吗" asks whether one must go in person)."""
+    named = [f for f in fields if f in FIELD_ORDER]
+    particular = [f for f in named if f != "condition"]
+    return (particular or named or [None])[0]
+
+
 def _ask_them(f: ItemFacts) -> str:
     """Whom to ask when the guide does not say: by phone when a number follows, else the unit or a person here."""
     return "请电话咨询" if f.phone else f"请向{shorten(f.unit, 20)}咨询，或回复“转人工”问工作人员"
@@ -80,6 +88,16 @@ def _materials_block(f: ItemFacts, shown: int) -> str:
     if len(materials) > shown:
         text += f"\n……还有{len(materials) - shown}项，回复“材料清单”查看全部。"
     return text
+
+
+def _in_person(f: ItemFacts) -> str:
+    lines = ["本人来不了的，本中心可以为您代办：签一份委托书，把材料交给代办员就行。" if "代办" in f.forms
+             else f"申请时要不要本人到场，办事指南没有写明，{_ask_them(f)}。"]
+    if "上门服务" in f.forms:
+        lines.append("老年人、残疾人等行动不便的，还可以预约上门服务。")
+    if f.mail:
+        lines.append("办好后" + ("结果可以邮寄。" if f.mail == "可以邮寄" else "要本人来领取。"))
+    return "\n".join(lines)
 
 
 def _service_line(f: ItemFacts) -> str:
@@ -134,6 +152,8 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
             f"办事指南没有写明办理时间，{_ask_them(f)}。"
     elif field == "service":  # 能代办吗, 能上门吗: what this hall offers for the item
         body = _service_line(f) + ("\n回复“预约”申请帮办代办。" if f.forms else "")
+    elif field == "in_person":  # 要本人去吗: who may act for them, how the result comes
+        body = _in_person(f)
     elif field == "phone":
         body = f"咨询电话：{f.phone}" if f.phone else "办事指南没有写明电话，请回复“转人工”。"
     elif field == "fee":
@@ -182,7 +202,7 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
     if decision.kind == "answer":
         item = catalogue.get(decision.choices[0].id)
         f = facts(item, hall)
-        field = next((x for x in consultation.query.fields if x in FIELD_ORDER), None)
+        field = asked_field(consultation.query.fields)
         if decision.tentative:
             limit -= len((TENTATIVE + "\n").encode("utf-8"))
         text = (field_answer(f, field, limit) if field else None) or full_answer(f, limit=limit)

@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import flows, wording
-from .consult import (FIELD_ORDER, TENTATIVE, booking_text, choices_text, facts, field_answer, full_answer,
-                      materials_list, reply)
+from .consult import (FIELD_ORDER, TENTATIVE, asked_field, booking_text, choices_text, facts, field_answer,
+                      full_answer, materials_list, reply)
 from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
@@ -164,7 +164,7 @@ def _want_of(text: str, env: "Env") -> str | None:
 
 def _field(consultation: "Consultation") -> str | None:
     fields = consultation.query.fields
-    return next((f for f in fields if f in FIELD_ORDER), None) or ("booking" if "booking" in fields else None)
+    return asked_field(fields) or ("booking" if "booking" in fields else None)
 
 
 def _named_choice(text: str, choices: list[str], env: "Env") -> str | None:

@@ -55,6 +55,13 @@ def test_when_the_guide_is_silent_and_has_no_phone_the_citizen_is_told_whom_to_a
     assert "请电话咨询" in field_answer(with_phone, "materials") and "0817-5525066" in full_answer(with_phone)
 
 
+def test_going_in_person_is_answered_from_the_forms_offered_and_how_the_result_comes(hall):
+    here = field_answer(facts(marriage(), hall), "in_person")  # on the list: 帮办, 上门服务; collected in person
+    assert "办事指南没有写明" in here and "上门服务" in here and "办好后要本人来领取" in here
+    mailed = field_answer(facts(marriage(id="OTHER", mail_delivery=True), hall), "in_person")
+    assert "办好后结果可以邮寄" in mailed and "上门服务" not in mailed
+
+
 def test_a_long_material_list_is_summarised_with_a_way_to_see_the_rest(hall):
     item = marriage(materials=tuple(f"第{i}种证明材料，" + "需要原件和复印件各一份并加盖公章" * 3 for i in range(40)))
     text = full_answer(facts(item, hall))

@@ -107,6 +107,15 @@ def test_whether_the_hall_helps_or_acts_for_the_citizen_or_comes_to_them_is_answ
     converse(env, [("能代办吗", ["您问的是哪件事"])])
 
 
+def test_whether_one_must_go_in_person_is_answered_from_what_the_hall_offers(env):
+    converse(env, [
+        ("社保卡补办", ["【社会保障卡补领、换领】"]),
+        ("一定要本人去吗", ["本人来不了的，本中心可以为您代办", "委托书", "上门服务", "!办理条件"]),
+        ("本人来办要带什么", ["需要带"]),  # not a question about going in person
+        ("结婚登记要本人去吗", ["【结婚登记】", "办事指南没有写明", "020-83120303"]),
+    ])
+
+
 def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     turns = converse(env, [("居住证怎么办", ["【居住证申领】"]), ("1", ["现在没有要选的编号", "帮助", "!我是帮办小助手"]),
                            ("在哪办", ["【居住证申领】", "1楼 A区"])])  # the matter discussed is still the same

@@ -142,6 +142,7 @@ def test_an_english_phrase_with_an_apostrophe_is_understood(analyser, question):
     ("结婚登记周六上班吗", "hours"),
     ("结婚登记能代办吗", "service"),
     ("结婚登记能上门吗", "service"),
+    ("结婚登记要本人去吗", "in_person"),
 ])
 def test_the_part_of_the_guide_asked_about_is_reported(analyser, question, field):
     query = analyser.analyse(question)
