@@ -81,7 +81,8 @@ def open_case(session: Session, *, applicant: ApplicantDetails, openid: str | No
               due_date: date | None = None, coaching: str | None = None, **mailing: Any) -> Case:
     """A new case in 待甄别 with its applicant, number (a reserved one, or the next) and first deadline (the
     screening day, unless `due_date` says otherwise). `coaching`: the 事前辅导事项, if any. `mailing`: delivery,
-    recipient_name, recipient_phone, recipient_address. The applicant and the case are written in one flush; the audit entry with the next."""
+    recipient_name, recipient_phone, recipient_address. The applicant and the case are written in one flush; the
+    audit entry with the next."""
     now = now or utcnow()
     today = hall_today(now)
     unit = unit_named(session, unit_name)

@@ -25,7 +25,8 @@ from ..cases.masking import mask_name, mask_phone
 from ..cases.models import ADMIN, Case, Staff
 from ..db import utcnow
 from ..escalations import Escalation
-from ..outbox import DID_NOT_ARRIVE, FAILED, MAX_NOTE_LENGTH, SUBSCRIPTION, OutboxMessage, undelivered as undelivered_messages
+from ..outbox import (DID_NOT_ARRIVE, FAILED, MAX_NOTE_LENGTH, SUBSCRIPTION, OutboxMessage,
+                      undelivered as undelivered_messages)
 from . import staff
 from .auth import current_staff, db_session, login_required, may_see_personal
 from .queue import parts
