@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
 MATERIALS_SHOWN = 8
 NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核对材料，“转人工”找工作人员。"
 NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
-FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service", "in_person")
+FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service", "in_person",
+               "online")
 TENTATIVE = "您问的可能是这一项（如果不是，请换个说法或回复“转人工”）："
 
 
@@ -37,6 +38,8 @@ class ItemFacts:
     condition: str | None
     forms: tuple[str, ...]  # 帮办 / 代办 / 上门服务 offered by this hall; empty: not on the hall's list
     note: str | None
+    visits: int | None = None  # 到现场次数 in the guide (0: done wholly online); None: not said
+    platform: str | None = None  # where it is done online (广东政务服务网 …)
 
 
 def facts(item: "Item", hall: "HallData") -> ItemFacts:
@@ -62,7 +65,7 @@ def facts(item: "Item", hall: "HallData") -> ItemFacts:
         title=item.title, unit=unit, materials=item.materials, time_limit=limit, place=place, hours=hours,
         phone=phone, fee=fee, mail=mail, condition=item.conditions,
         forms=tuple(f for f in ("帮办", "代办", "上门服务") if entry and f in entry.forms),
-        note=entry.note if entry else None,
+        note=entry.note if entry else None, visits=item.visits_required, platform=item.platform,
     )
 
 
@@ -90,9 +93,28 @@ def _materials_block(f: ItemFacts, shown: int) -> str:
     return text
 
 
+def _online(f: ItemFacts) -> str:
+    if f.visits is None:
+        return f"能不能网上办，办事指南没有写明，{_ask_them(f)}。"
+    if f.visits == 0:
+        text = "这项可以网上办，不用到现场" + (f"（在{shorten(f.platform, 20)}办）。" if f.platform else "。")
+    else:
+        text = f"这项要到现场{f.visits}次。"
+    if f.visits == 0 and "帮办" in f.forms:  # the booking's 帮网上办 comes with 帮办 (flows/booking.py)
+        text += "\n不会在手机上操作的，可以预约“帮网上办”，工作人员教您。"
+    elif f.visits and f.forms:
+        text += "\n" + _service_line(f)
+    return text
+
+
 def _in_person(f: ItemFacts) -> str:
-    lines = ["本人来不了的，本中心可以为您代办：签一份委托书，把材料交给代办员就行。" if "代办" in f.forms
-             else f"申请时要不要本人到场，办事指南没有写明，{_ask_them(f)}。"]
+    if "代办" in f.forms:
+        first = "本人来不了的，本中心可以为您代办：签一份委托书，把材料交给代办员就行。"
+    elif f.visits == 0:
+        first = "这项可以网上办，不用到现场。"
+    else:
+        first = f"申请时要不要本人到场，办事指南没有写明，{_ask_them(f)}。"
+    lines = [first]
     if "上门服务" in f.forms:
         lines.append("老年人、残疾人等行动不便的，还可以预约上门服务。")
     if f.mail:
@@ -154,6 +176,8 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
         body = _service_line(f) + ("\n回复“预约”申请帮办代办。" if f.forms else "")
     elif field == "in_person":  # 要本人去吗: who may act for them, how the result comes
         body = _in_person(f)
+    elif field == "online":  # 能网上办吗, 要跑几次
+        body = _online(f)
     elif field == "phone":
         body = f"咨询电话：{f.phone}" if f.phone else "办事指南没有写明电话，请回复“转人工”。"
     elif field == "fee":

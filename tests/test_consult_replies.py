@@ -62,6 +62,15 @@ def test_going_in_person_is_answered_from_the_forms_offered_and_how_the_result_c
     assert "办好后结果可以邮寄" in mailed and "上门服务" not in mailed
 
 
+def test_doing_it_online_is_answered_from_the_visits_the_guide_states(hall):
+    online = field_answer(facts(marriage(visits_required=0, platform="广东政务服务网"), hall), "online")
+    assert "可以网上办，不用到现场（在广东政务服务网办）" in online and "帮网上办" in online  # 帮办 is offered
+    twice = field_answer(facts(marriage(id="OTHER", visits_required=2), hall), "online")
+    assert "要到现场2次" in twice and "帮网上办" not in twice
+    assert "办事指南没有写明" in field_answer(facts(marriage(), hall), "online")
+    assert "不用到现场" in field_answer(facts(marriage(id="OTHER", visits_required=0), hall), "in_person")
+
+
 def test_a_long_material_list_is_summarised_with_a_way_to_see_the_rest(hall):
     item = marriage(materials=tuple(f"第{i}种证明材料，" + "需要原件和复印件各一份并加盖公章" * 3 for i in range(40)))
     text = full_answer(facts(item, hall))

@@ -116,6 +116,14 @@ def test_whether_one_must_go_in_person_is_answered_from_what_the_hall_offers(env
     ])
 
 
+def test_whether_it_can_be_done_online_is_answered_from_the_guide(env):
+    converse(env, [
+        ("内资有限责任公司设立登记", ["【内资有限责任公司设立登记】"]),
+        ("能网上办吗", ["可以网上办，不用到现场（在广东省市场准入信息系统办）", "!您想问的是哪一项"]),
+        ("居住证要跑几次", ["【居住证申领】", "办事指南没有写明"]),
+    ])
+
+
 def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     turns = converse(env, [("居住证怎么办", ["【居住证申领】"]), ("1", ["现在没有要选的编号", "帮助", "!我是帮办小助手"]),
                            ("在哪办", ["【居住证申领】", "1楼 A区"])])  # the matter discussed is still the same

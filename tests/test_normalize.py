@@ -143,6 +143,8 @@ def test_an_english_phrase_with_an_apostrophe_is_understood(analyser, question):
     ("结婚登记能代办吗", "service"),
     ("结婚登记能上门吗", "service"),
     ("结婚登记要本人去吗", "in_person"),
+    ("结婚登记能网上办吗", "online"),
+    ("结婚登记要跑几次", "online"),
 ])
 def test_the_part_of_the_guide_asked_about_is_reported(analyser, question, field):
     query = analyser.analyse(question)
