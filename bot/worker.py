@@ -47,6 +47,7 @@ CHORE_SECONDS = 30  # how often the chores (reminders, expired handoffs) run
 
 HELD_WHY = (f"held: the user's allowance is used up ({MESSAGE_QUOTA} within 48 h of their last message, {EVENT_QUOTA} "
             "within a minute of a menu click or follow); it goes when they write again")
+INTERRUPTED_WHY = "a worker stopped while sending it: delivery unknown, so it is not sent again"
 NO_WINDOW_WHY = ("undeliverable: the user has not written within 48 h (nor clicked the menu or followed within a "
                  "minute), so WeChat accepts no customer-service message")
 
@@ -167,7 +168,7 @@ class Worker:
                 update(OutboxMessage)
                 .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - self.lease)
                 .values(status=FAILED,
-                        last_error="a worker stopped while sending it: delivery unknown, so it is not sent again")
+                        last_error=INTERRUPTED_WHY)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)).all()
         for message_id in rows:

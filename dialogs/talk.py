@@ -29,7 +29,7 @@ from .outcome import Outcome  # noqa: F401  (here for the modules that import it
 from .parse import choice_number, plain
 from .state import ASKED_CHARS, State
 from .text import WECHAT_TEXT_LIMIT, clip
-from .workdays import Calendar, next_opening
+from .workdays import Calendar, is_open, next_opening
 
 if TYPE_CHECKING:
     from knowledge.service import Consultation
@@ -249,8 +249,8 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
 
 def hall_hours(env: "Env", budget: int) -> str:
     hall, calendar = env.hall.hall, env.calendar or Calendar()
-    open_now = calendar.is_workday(env.now.date()) and hall.schedule.is_open_at(env.now.time())
-    return clip(wording.hall_hours_text(hall, open_now, next_opening(hall.schedule.periods, calendar, env.now)), budget)
+    opens = next_opening(hall.schedule.periods, calendar, env.now)
+    return clip(wording.hall_hours_text(hall, is_open(hall.schedule, calendar, env.now), opens), budget)
 
 
 def answer_aside(state: State, consultation: "Consultation", text: str, env: "Env", budget: int) -> Outcome:

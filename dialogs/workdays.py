@@ -13,8 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 import chinese_calendar
+
+if TYPE_CHECKING:
+    from knowledge.model import Schedule
 
 # The package's English holiday names (chinese_calendar.Holiday values) in Chinese.
 _CHINESE_NAMES = {
@@ -147,6 +151,11 @@ def _year_counts(calendar: Calendar, year: int) -> tuple[int, ...]:
         counts.append(counts[-1] + calendar.is_workday(day))
         day += _ONE_DAY
     return tuple(counts)
+
+
+def is_open(schedule: "Schedule", calendar: Calendar, now: datetime) -> bool:
+    """Whether the hall is open at `now` (hall-local): a working day, within one of its working periods."""
+    return calendar.is_workday(now.date()) and schedule.is_open_at(now.time())
 
 
 def next_opening(periods: "Iterable[tuple[time, time]]", calendar: Calendar, now: datetime) -> datetime | None:

@@ -12,7 +12,7 @@ from bot.db import utcnow
 from bot.outbox import FAILED, UNDELIVERABLE, OutboxMessage, enqueue_text
 from bot.staff.undelivered import FAILED_SENDS, HIDDEN, INTERRUPTED, NO_WINDOW, why_for_staff
 from bot.wechat_api import WeChatAPI
-from bot.worker import Worker
+from bot.worker import INTERRUPTED_WHY, Worker
 from fake_wechat import FakeWeChat
 from staff_helpers import csrf_of, record_escalation, services_of
 from test_staff_cases import app, client_for  # noqa: F401 (app is a fixture)
@@ -96,4 +96,4 @@ def test_why_is_said_in_plain_chinese():
     assert why_for_staff(message(UNDELIVERABLE, "undeliverable: the user has not written within 48 h")) == NO_WINDOW
     assert "条数上限" in why_for_staff(message(UNDELIVERABLE, "undeliverable: WeChat said errcode 45047: quota"))
     assert why_for_staff(message(FAILED, "failed after 5 attempts; last: HTTP 502")) == FAILED_SENDS
-    assert why_for_staff(message(FAILED, "a worker stopped while sending it: delivery unknown")) == INTERRUPTED
+    assert why_for_staff(message(FAILED, INTERRUPTED_WHY)) == INTERRUPTED

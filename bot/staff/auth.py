@@ -10,14 +10,19 @@ import logging
 import threading
 import time
 from functools import wraps
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import handoff
 from ..cases.models import ADMIN, LIAISON, Staff
 from . import staff
+
+if TYPE_CHECKING:
+    from ..cases.models import Case
+    from ..escalations import Escalation
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +81,15 @@ def may_see_personal(person: Staff, unit_ids: tuple[int | None, ...], assigned_i
     if person.role == ADMIN:
         return True
     return person.unit_id in unit_ids or (assigned_id is not None and assigned_id == person.id)
+
+
+def may_see_citizen(person: Staff, cases: Iterable[Case], conversations: Iterable[Escalation], hall) -> bool:
+    """What a citizen sent or was sent (photos, messages that did not arrive): 管理员, and staff who may see the
+    personal data of one of `cases` or one of the 转人工 `conversations` (bot/handoff.py visible_to)."""
+    if person.role == ADMIN:
+        return True
+    return (any(may_see_personal(person, (c.unit_id, c.lead_unit_id), c.assigned_staff_id) for c in cases)
+            or any(handoff.visible_to(person, e, hall) for e in conversations))
 
 
 def may_coordinate(person: Staff) -> bool:

@@ -12,25 +12,22 @@ from flask import abort, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import handoff
 from ..cases.models import Case, Staff
 from ..escalations import Escalation
 from ..media import FETCHED, KeptMedia, photo_file, status_text
 from . import staff
-from .auth import current_staff, db_session, login_required, may_see_personal
+from .auth import current_staff, db_session, login_required, may_see_citizen
 from .queue import parts
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp", "image/bmp": "bmp"}
 
 
 def may_see_photo(person: Staff, session: Session, row: KeptMedia) -> bool:
+    """Staff who may see its case's personal data, or a 转人工 conversation of the citizen's that it came after."""
     case = session.get(Case, row.case_id) if row.case_id is not None else None
-    if case is not None and may_see_personal(person, (case.unit_id, case.lead_unit_id), case.assigned_staff_id):
-        return True
     conversations = session.scalars(select(Escalation).where(Escalation.openid == row.openid,
                                                              Escalation.created_at <= row.received_at))
-    hall = parts()[1].hall
-    return any(handoff.visible_to(person, escalation, hall) for escalation in conversations)
+    return may_see_citizen(person, [case] if case is not None else [], conversations, parts()[1].hall)
 
 
 @staff.route("/photos/<int:photo_id>")

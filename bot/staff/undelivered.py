@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from .. import handoff
 from ..cases.masking import mask_name, mask_phone
-from ..cases.models import ADMIN, Case, Staff
+from ..cases.models import Case, Staff
 from ..db import utcnow
 from ..escalations import Escalation
 from ..outbox import (DID_NOT_ARRIVE, FAILED, MAX_NOTE_LENGTH, SUBSCRIPTION, OutboxMessage,
                       undelivered as undelivered_messages)
+from ..worker import INTERRUPTED_WHY
 from . import staff
-from .auth import current_staff, db_session, login_required, may_see_personal
+from .auth import current_staff, db_session, login_required, may_see_citizen
 from .queue import parts
 
 PAGE_SIZE = 50
@@ -66,7 +67,7 @@ class Row:
 def why_for_staff(message: OutboxMessage) -> str:
     error = message.last_error or ""
     if message.status == FAILED:
-        return INTERRUPTED if "stopped while sending" in error else FAILED_SENDS
+        return INTERRUPTED if error == INTERRUPTED_WHY else FAILED_SENDS
     code = re.search(r"errcode (\d+)", error)
     return WHY.get(code.group(1), NO_WINDOW) if code else NO_WINDOW
 
@@ -81,11 +82,8 @@ def _newest(session: Session, model, openids: set[str]) -> dict:
 
 
 def _allowed(me: Staff, case: Case | None, escalation: Escalation | None) -> bool:
-    if me.role == ADMIN:
-        return True
-    if case is not None and may_see_personal(me, (case.unit_id, case.lead_unit_id), case.assigned_staff_id):
-        return True
-    return escalation is not None and handoff.visible_to(me, escalation, parts()[1].hall)
+    return may_see_citizen(me, [case] if case is not None else [], [escalation] if escalation is not None else [],
+                           parts()[1].hall)
 
 
 def _rows(session: Session, me: Staff, messages: list[OutboxMessage]) -> list[Row]:

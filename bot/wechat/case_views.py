@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from dialogs.views import CaseView, HandoffOutlook, SlotView
+from dialogs.workdays import is_open
 
 from ..cases import states as s
 from ..cases.models import Appointment, Case, Evaluation
@@ -102,7 +103,7 @@ def handoff_outlook(sessions: "sessionmaker", hall: "HallData", calendar: "Calen
     """Who answers 转人工, and when: the place in the queue in working hours (read from the database), the time
     the left message is answered by outside them (no read: nobody is queued then)."""
     schedule = hall.hall.schedule
-    if not is_open(hall, calendar, now):
+    if not is_open(schedule, calendar, now):
         return HandoffOutlook(open_now=False, ahead=0, answer_by=next_answer_time(schedule, calendar, now),
                               wait_minutes=schedule.handoff_wait_minutes)
     with sessions() as session:
@@ -125,9 +126,5 @@ def next_answer_time(schedule, calendar: "Calendar", now: datetime) -> datetime:
     return now + timedelta(days=1)
 
 
-def is_open(hall: "HallData", calendar: "Calendar", now: datetime) -> bool:
-    return calendar.is_workday(now.date()) and hall.hall.schedule.is_open_at(now.time())
-
-
-__all__ = ["user_cases", "newest_open_case", "free_slots", "reserve_case_number", "handoff_outlook", "is_open",
+__all__ = ["user_cases", "newest_open_case", "free_slots", "reserve_case_number", "handoff_outlook",
            "next_answer_time"]

@@ -20,7 +20,9 @@ from ..cases.models import Appointment, Case, MaterialRecord, Message
 from ..escalations import CLOSED, LEFT, QUEUED, TAKEN, WAITING, Escalation
 from ..media import keep_media
 from ..outbox import mask_openid
-from .case_views import is_open, next_answer_time
+from dialogs.workdays import is_open
+
+from .case_views import next_answer_time
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -83,7 +85,7 @@ class EffectRunner:
         existing = session.scalar(_CURRENT_ESCALATION_ID, {"citizen": openid})
         if existing is not None:  # already queued or held: one queue place per citizen
             return existing
-        open_now = is_open(self.hall, self.calendar, now)
+        open_now = is_open(self.hall.hall.schedule, self.calendar, now)
         case = None if open_now else self._left_message_case(session, openid, effect, now)
         row = Escalation(openid=openid, item_id=effect.item_id, catalogue_version=effect.catalogue_version,
                          reason=effect.reason[:32], last_question=effect.last_question,
