@@ -12,6 +12,7 @@ from .text import WECHAT_TEXT_LIMIT, clip, fits, numbered, shorten, time_limit
 
 if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
     from knowledge.model import Catalogue, HallData, Item, ListingEntry
+    from knowledge.query import Query
     from knowledge.service import Consultation
 
 MATERIALS_SHOWN = 8
@@ -209,6 +210,17 @@ def decline_text(hall: "HallData", unit_hint: str | None, understood: bool, limi
     return clip(text + "\n" + contact, limit)
 
 
+# What is asked of a matter: with words of its own around it, such a question names the matter ("孩子上学要什么
+# 证明"). How the hall serves (service, in_person, online, hours) is asked with the citizen's circumstances around
+# it instead ("我腿脚不好能上门吗").
+ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "phone"})
+
+
+def names_a_matter(query: "Query") -> bool:
+    field = asked_field(query.fields)
+    return bool(query.subject_words) and field in ABOUT_A_MATTER
+
+
 UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)
 
 
@@ -235,7 +247,8 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
         return text
     if decision.kind == "clarify":
         return choices_text([h.name for h in decision.choices], limit)
-    understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT
+    understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT \
+        or names_a_matter(consultation.query)  # "孩子上学要什么证明": a matter, not in the catalogue
     return decline_text(hall, likely_unit(consultation.hits, catalogue) if understood else None, understood, limit)
 
 

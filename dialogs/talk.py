@@ -13,7 +13,9 @@ In this order:
 
 A question only "names another item" when the matcher answers a different item with confidence, or offers choices
 that do not include the current item ("驾照在哪办" while talking about 居住证). A tentative lone match does not
-count: "它收费吗" stays with the current item.
+count: "它收费吗" stays with the current item. A question about a matter the catalogue does not have is not a
+follow-up either when its own words are nowhere in the current item's guide ("孩子上学要什么证明" while talking
+about 护照): it is declined as a fresh question.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import flows, wording
 from .consult import (FIELD_ORDER, TENTATIVE, asked_field, booking_text, choices_text, facts, field_answer,
-                      full_answer, materials_list, reply)
+                      full_answer, materials_list, names_a_matter, reply)
 from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
@@ -32,6 +34,7 @@ from .text import WECHAT_TEXT_LIMIT, clip
 from .workdays import Calendar, is_open, next_opening
 
 if TYPE_CHECKING:
+    from knowledge.model import Item
     from knowledge.service import Consultation
 
     from .engine import Env
@@ -196,6 +199,21 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
     return False
 
 
+def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bool:
+    """The question names a matter of its own: words the matcher placed nowhere and that the guides of the items at
+    hand never mention ("孩子上学要什么证明" while 护照 is discussed). It is a new question, not a follow-up."""
+    if consultation.decision.kind != "decline" or not names_a_matter(consultation.query):
+        return False
+    words = consultation.query.subject_words
+    guides = [_guide_text(env.catalogue.get(i)) for i in item_ids]
+    return not any(word in guide for word in words for guide in guides)
+
+
+def _guide_text(item: "Item") -> str:
+    return "\n".join([item.title, item.catalogue_name or "", item.conditions or "", item.faq or "", *item.materials,
+                      *item.audience])
+
+
 def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome:
     in_flow = flows.continue_flow(state, text, env, budget)  # a flow in progress answers first (not 转人工)
     if in_flow is not None:
@@ -238,9 +256,11 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     item_id = state["item"]
     if wanted == "hours" and not item_id and not _names_an_item(consultation):  # the hall's hours, for every matter
         return Outcome(_next(state, choices=state["choices"], asked=asked), [hall_hours(env, budget)])
-    if wanted and state["choices"] and not _names_an_item(consultation):
+    if wanted and state["choices"] and not _names_an_item(consultation) \
+            and not _strays(consultation, state["choices"], env):
         return ask_item({**state, "asked": asked}, wanted, env, budget)  # "在哪办" right after choices: which one?
-    if item_id and wanted and not _names_another_item(consultation, item_id, env):
+    if item_id and wanted and not _names_another_item(consultation, item_id, env) \
+            and not _strays(consultation, [item_id], env):
         outcome = about_item(state, item_id, wanted, env, budget)
         outcome.state["asked"] = asked
         return outcome
@@ -278,7 +298,8 @@ def _consult(state: State, consultation: "Consultation", asked: str, wanted: str
         head = {BOOK: wording.PICK_TO_BOOK, MATERIALS: wording.PICK_FOR_MATERIALS}.get(want, wording.PICK)
         text = choices_text([h.name for h in decision.choices], budget, head=head)
         return Outcome(_next(state, choices=ids, want=want, asked=asked), [text])
-    if wanted and not state["item"]:  # "要带什么材料" before saying which item: ask, this is not a failure
+    if wanted and not state["item"] and not names_a_matter(consultation.query):
+        # "要带什么材料" before saying which item: ask, this is not a failure
         return ask_item({**state, "asked": asked}, wanted, env, budget)
     text = reply(consultation, env.catalogue, env.hall, budget)
     return Outcome(_next(state, item=state["item"], asked=asked), [clip(text, budget)], miss=True)

@@ -43,6 +43,12 @@ class Query:
     def empty(self) -> bool:
         return not self.core_text
 
+    @property
+    def subject_words(self) -> tuple[str, ...]:
+        """What the question names besides actions, fields and chatter, two characters or more: 上学 in
+        "孩子上学要什么证明"."""
+        return tuple(t.text for run in self.runs for t in run if t.kind == CORE and not t.action and len(t.text) > 1)
+
 
 @dataclass
 class QueryAnalyser:

@@ -128,8 +128,8 @@ def test_time_limits_read_naturally(raw, shown):
 
 
 class _Query:
-    def __init__(self, fields=()):
-        self.fields = fields
+    def __init__(self, fields=(), subject_words=()):
+        self.fields, self.subject_words = fields, subject_words
 
 
 class _Decision:
@@ -143,8 +143,8 @@ class _Hit:
 
 
 class _Consultation:
-    def __init__(self, kind, hits, fields=(), tentative=False):
-        self.query, self.hits = _Query(fields), tuple(hits)
+    def __init__(self, kind, hits, fields=(), tentative=False, subject_words=()):
+        self.query, self.hits = _Query(fields, subject_words), tuple(hits)
         self.decision = _Decision(kind, tuple(hits), tentative)
 
 
@@ -158,6 +158,14 @@ def test_reply_declines_chit_chat_without_guessing_a_unit(hall):
     catalogue = Catalogue(version="t", items=(marriage(),))
     text = reply(_Consultation("decline", [_Hit("M1", "结婚登记", 0.2)]), catalogue, hall)
     assert "帮办小助手" in text and "民政局" not in text
+
+
+def test_reply_to_a_question_about_a_matter_not_in_the_catalogue_says_it_was_not_found(hall):
+    catalogue = Catalogue(version="t", items=(marriage(),))
+    asked = _Consultation("decline", [], fields=("materials",), subject_words=("上学",))  # 孩子上学要什么证明
+    assert "没有找到您问的事项" in reply(asked, catalogue, hall)
+    chatter = _Consultation("decline", [], fields=("service",), subject_words=("不好",))  # 我腿脚不好能上门吗
+    assert "帮办小助手" in reply(chatter, catalogue, hall)
 
 
 def test_a_tentative_answer_says_it_may_be_this_item_and_offers_a_way_out(hall):

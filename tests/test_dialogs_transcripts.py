@@ -89,6 +89,40 @@ def test_a_follow_up_that_names_another_item_is_about_that_item(env):
     assert turns[-1].state["item"] == "EXT-001"
 
 
+def test_a_question_about_a_matter_of_its_own_is_not_taken_for_a_follow_up(env):
+    # 上学 is nowhere in the catalogue, nor in the guide of the item being discussed
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("孩子上学要什么证明", ["没有找到您问的事项", "转人工", "!【居住证申领】", "!需要带"]),
+        ("在哪办", ["【居住证申领】", "办理地点"]),  # the item being discussed stays
+    ])
+    assert turns[1].state["item"] == RESIDENCE
+
+
+def test_a_follow_up_about_a_thing_in_the_items_guide_or_about_who_applies_stays_with_the_item(env):
+    converse(env, [
+        ("结婚登记", ["【结婚登记】"]),
+        ("照片要几张", ["【结婚登记】", "合影照片"]),
+        ("户口本要带吗", ["【结婚登记】", "户口簿"]),
+        ("外地人要什么材料", ["【结婚登记】", "需要带"]),
+        ("代办要带什么", ["【结婚登记】", "需要带"]),
+    ])
+
+
+def test_a_new_question_right_after_choices_does_not_show_the_same_choices_again(env):
+    converse(env, [
+        ("驾照", ["请回复数字", "1. 机动车驾驶证"]),
+        ("孩子上学要什么证明", ["没有找到您问的事项", "!请回复数字", "!机动车驾驶证"]),
+    ])
+
+
+def test_a_question_naming_a_matter_not_in_the_catalogue_says_so_rather_than_asking_which_matter(env):
+    converse(env, [
+        ("孩子上学要什么证明", ["没有找到您问的事项", "转人工", "!请告诉我事项名称"]),
+        ("要带什么材料", ["请告诉我事项名称"]),  # nothing named: which matter?
+    ])
+
+
 def test_a_follow_up_naming_an_ambiguous_item_asks_which_one_and_remembers_the_question(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),
