@@ -5,6 +5,7 @@ fits one WeChat text message; a long material list is cut short with a way to se
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -20,6 +21,7 @@ NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核
 NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
 FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service", "in_person",
                "online")
+BRING = "bring"  # "身份证要带吗": is this thing among the item's materials?
 TENTATIVE = "您问的可能是这一项（如果不是，请换个说法或回复“转人工”）："
 
 
@@ -72,8 +74,9 @@ def facts(item: "Item", hall: "HallData") -> ItemFacts:
 
 def asked_field(fields: Sequence[str]) -> str | None:
     """The part of the guide a question asks about: the first it names, except that a bare 能不能 / 可以吗 / 一定要
-    (condition) yields to a more particular one ("一定要本人去吗" asks whether one must go in person)."""
-    named = [f for f in fields if f in FIELD_ORDER]
+    (condition) yields to a more particular one ("一定要本人去吗" asks whether one must go in person). Whether to
+    bring a thing ("身份证要带吗") is asked of the materials."""
+    named = [f for f in ("materials" if f == BRING else f for f in fields) if f in FIELD_ORDER]
     particular = [f for f in named if f != "condition"]
     return (particular or named or [None])[0]
 
@@ -191,6 +194,25 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
     if f.phone and field not in ("phone",):
         body += f"\n咨询电话：{f.phone}"
     return clip("\n".join([head, body, tail]), limit)
+
+
+_BRACKETED = re.compile(r"[（(][^（）()]*[）)]")
+_NOT_NEEDED = ("无须", "无需", "不需", "不用", "不必", "免于", "免交", "免提交", "不再")
+
+
+def bring_answer(f: ItemFacts, things: Sequence[str], limit: int = WECHAT_TEXT_LIMIT) -> str:
+    """"身份证要带吗": the materials that name the thing, numbered as in the full list; the whole list when none
+    does (the guide may name it otherwise: no "不用带" is ever guessed)."""
+    found = [(number, line) for number, line in enumerate(f.materials, start=1)
+             if any(t in _BRACKETED.sub("", line) for t in things)]  # not "户口簿（…与身份证一致…）"
+    if not found:
+        return field_answer(f, "materials", limit) or ""
+    lines = "\n".join(f"{number}. {shorten(line, 100)}" for number, line in found)
+    if any(word in line for _, line in found for word in _NOT_NEEDED):  # "申请阶段无须提交离婚协议书"
+        head = "材料里是这样写的："
+    else:
+        head = "要带，材料里有这一项：" if len(found) == 1 else "要带，材料里有这几项："
+    return clip(f"【{f.title}】\n{head}\n{lines}\n回复“要带什么材料”看全部材料。", limit)
 
 
 def choices_text(names: Sequence[str], limit: int = WECHAT_TEXT_LIMIT, head: str = "您想问的是哪一项？请回复数字：") -> str:

@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import flows, wording
-from .consult import (FIELD_ORDER, TENTATIVE, asked_field, booking_text, choices_text, facts, field_answer,
-                      full_answer, materials_list, names_a_matter, reply)
+from .consult import (BRING, FIELD_ORDER, TENTATIVE, asked_field, booking_text, bring_answer, choices_text, facts,
+                      field_answer, full_answer, materials_list, names_a_matter, reply)
 from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
@@ -35,6 +35,7 @@ from .workdays import Calendar, is_open, next_opening
 
 if TYPE_CHECKING:
     from knowledge.model import Item
+    from knowledge.query import Query
     from knowledge.service import Consultation
 
     from .engine import Env
@@ -254,6 +255,8 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     asked = text.strip()[:ASKED_CHARS]
     wanted = _field(consultation)
     item_id = state["item"]
+    if BRING in consultation.query.fields and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
+        return _bring(state, consultation, asked, env, budget)
     if wanted == "hours" and not item_id and not _names_an_item(consultation):  # the hall's hours, for every matter
         return Outcome(_next(state, choices=state["choices"], asked=asked), [hall_hours(env, budget)])
     if wanted and state["choices"] and not _names_an_item(consultation) \
@@ -265,6 +268,29 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
         outcome.state["asked"] = asked
         return outcome
     return _consult(state, consultation, asked, wanted, env, budget)
+
+
+def _bring(state: State, consultation: "Consultation", asked: str, env: "Env", budget: int) -> Outcome:
+    """Whether to bring a thing is asked of the item at hand, never of the item the thing names ("结婚证要带吗"
+    while 离婚登记 is discussed is not about 补领婚姻登记证); right after choices: for which of them?"""
+    if state["choices"]:
+        return ask_item({**state, "asked": asked}, "materials", env, budget)
+    item = env.catalogue.get(state["item"])
+    things = [t for t in _things(consultation.query) if t not in item.title]  # 离婚 in "离婚协议书要带吗"
+    answer = bring_answer(facts(item, env.hall), things, budget)
+    return Outcome(_next(state, item=state["item"], asked=asked), [answer])
+
+
+_AROUND_A_THING = "我你他的还也都又要需用得吗呢啊嘛吧呀那这个些，,。？?！! "
+
+
+def _things(query: "Query") -> list[str]:
+    """What "…要带吗" asks about, in the citizen's words (户口本) and in the catalogue's (户口簿)."""
+    rest = query.original
+    for token in (t for run in query.runs for t in run if t.field == BRING):
+        rest = rest.replace(token.text, " ")
+    said = [part.strip(_AROUND_A_THING) for part in rest.split()]
+    return [word for word in said if len(word) > 1] + list(query.subject_words)
 
 
 def hall_hours(env: "Env", budget: int) -> str:

@@ -109,6 +109,36 @@ def test_a_follow_up_about_a_thing_in_the_items_guide_or_about_who_applies_stays
     ])
 
 
+def test_whether_to_bring_a_thing_is_answered_from_the_materials_of_the_item_at_hand(env):
+    turns = converse(env, [
+        ("结婚登记", ["【结婚登记】"]),
+        ("身份证要带吗", ["【结婚登记】", "要带", "1. 本人有效的身份证", "!3. 3张"]),
+        ("我的户口本要带吗", ["【结婚登记】", "要带", "户口簿"]),  # said 户口本, written 户口簿
+        ("要不要带照片", ["要带，材料里有这一项", "3. 3张大2寸红底", "!1. 本人"]),
+        ("要带吗", ["【结婚登记】", "需要带：", "1. 本人", "3. 3张"]),  # nothing named: the whole list
+    ])
+    assert all(t.state["item"] == "EXT-001" for t in turns)
+
+
+def test_a_thing_to_bring_that_names_another_item_does_not_change_the_item(env):
+    # 结婚证 alone would be 补领婚姻登记证; for a divorce it is one of the things to bring
+    turns = converse(env, [
+        ("离婚登记", ["【离婚登记】"]),
+        ("结婚证要带吗", ["【离婚登记】", "!补领"]),
+        ("离婚协议书要带吗", ["材料里是这样写的", "无须提交离婚协议书", "!要带，"]),
+        ("身份证要带吗", ["【离婚登记】", "需要带：", "!要带，"]),  # named only inside the 户口簿 line's brackets
+    ])
+    assert turns[-1].state["item"] == turns[0].state["item"]
+
+
+def test_whether_to_bring_a_thing_right_after_choices_asks_for_which_then_lists_its_materials(env):
+    converse(env, [
+        ("驾照", ["请回复数字"]),
+        ("身份证要带吗", ["您想问的是哪一项", "1. 机动车驾驶证"]),
+        ("1", ["【机动车驾驶证", "需要带：", "!都有请回复"]),  # the list, not the 材料清单 check
+    ])
+
+
 def test_a_new_question_right_after_choices_does_not_show_the_same_choices_again(env):
     converse(env, [
         ("驾照", ["请回复数字", "1. 机动车驾驶证"]),
