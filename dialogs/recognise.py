@@ -189,7 +189,14 @@ def _take_dates(text: str, today: date) -> tuple[list[date | str], str]:
     return found, text
 
 
-_DATE_HELP = "没看懂是哪一天，请这样输入：明天、下周三、12月3日。"
+def _example_day(today: date) -> str:
+    """A date to show in an example: ten days ahead, never one in the past ("12月16日")."""
+    ahead = today + timedelta(days=10)
+    return f"{ahead.month}月{ahead.day}日"
+
+
+def _date_help(today: date) -> str:
+    return f"没看懂是哪一天，请这样输入：明天、下周三、{_example_day(today)}。"
 
 
 def _one_date(found: list[date | str]) -> date | str | None:
@@ -211,7 +218,7 @@ def parse_date(text: str, today: date) -> Parsed:
     """
     found = _one_date(_take_dates(_expand(text), today)[0])
     if found is None:
-        return _fail(_DATE_HELP)
+        return _fail(_date_help(today))
     return _fail(found) if isinstance(found, str) else _ok(found)
 
 
@@ -317,7 +324,7 @@ def parse_when(text: str, today: date) -> Parsed:
     if reason:
         return _fail(reason)
     if day is None and part is None:
-        return _fail("没看懂是什么时候，请这样说：明天下午、下周三上午、12月3日上午9点。")
+        return _fail(f"没看懂是什么时候，请这样说：明天下午、下周三上午、{_example_day(today)}上午9点。")
     return _ok(When(day, part, clock))
 
 
@@ -544,6 +551,18 @@ _NOT_IN_NAMES = set("我你他她吗呢吧啊么怎什哪谁想办")  # a senten
 _NAME_HELP = "请只输入姓名，比如：张三。"
 
 
+_TIME_SAID = re.compile(r"上午|下午|中午|晚上|早上|今天|明天|后天|下周|这周|本周|点")
+
+
+def _only_a_time(text: str) -> bool:
+    """Nothing but a day and a time of day ("明天上午", "下周三下午"), which no name is; "周一" alone may be one."""
+    if not _TIME_SAID.search(text):
+        return False
+    rest = _take_dates(_expand(text), date.today())[1]
+    rest = _HOUR.sub("", _CLOCK.sub("", _PART.sub("", rest)))
+    return not rest.replace("\0", "").strip()
+
+
 def parse_name(text: str) -> Parsed:
     """A person's name: 2 to 15 Chinese characters (with · in minority names), or 2 to 40 Latin letters with
     spaces (foreign names on permanent residence cards are often longer than 15). "我叫张三" gives "张三"."""
@@ -553,6 +572,8 @@ def parse_name(text: str) -> Parsed:
     name = re.sub(r"\s+", " ", name)
     if any(c.isdigit() for c in name):
         return _fail("姓名里不会有数字，" + _NAME_HELP)
+    if _only_a_time(name):  # "明天上午": the answer to another question
+        return _fail("这里要填姓名，" + _NAME_HELP)
     if _CHINESE_NAME.fullmatch(name):
         if set(name) & _NOT_IN_NAMES:
             return _fail(_NAME_HELP)

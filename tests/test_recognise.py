@@ -330,6 +330,23 @@ def test_what_is_not_a_name_is_refused(text):
     assert_refused(parse_name(text))
 
 
+@pytest.mark.parametrize("text", ["明天上午", "下周三下午", "上午", "后天"])
+def test_a_time_given_where_the_name_is_asked_is_refused_as_a_name(text):
+    refused = parse_name(text)
+    assert refused.value is None and "这里要填姓名" in refused.reason
+
+
+@pytest.mark.parametrize("text", ["王明天", "周一", "李晓明"])
+def test_names_with_a_time_word_inside_are_still_names(text):
+    assert parse_name(text) == Parsed(text)
+
+
+def test_the_example_date_in_a_help_text_lies_ahead_of_today():
+    december_20 = date(2026, 12, 20)
+    assert "12月30日" in parse_when("随便", december_20).reason and "12月3日" not in parse_when("随便", december_20).reason
+    assert "12月30日" in parse_date("随便", december_20).reason
+
+
 @pytest.mark.parametrize("text", ["广东省深圳市南山区科技园路1号", "北京市朝阳区", "幸福小区3栋201室",
                                   "地址：杭州市西湖区文三路１２号", "某某县某某镇某某村五组"])
 def test_addresses_with_a_place_word_are_accepted(text):
