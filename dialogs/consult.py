@@ -235,11 +235,11 @@ def decline_text(hall: "HallData", unit_hint: str | None, understood: bool, limi
 # What is asked of a matter: with words of its own around it, such a question names the matter ("孩子上学要什么
 # 证明"). How the hall serves (service, in_person, online, hours) is asked with the citizen's circumstances around
 # it instead ("我腿脚不好能上门吗").
-ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "phone"})
+ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "phone", "process"})
 
 
 def names_a_matter(query: "Query") -> bool:
-    field = asked_field(query.fields)
+    field = asked_field(query.fields) or ("process" if "process" in query.fields else None)  # 怎么办, 怎么申请
     return bool(query.subject_words) and field in ABOUT_A_MATTER
 
 
@@ -270,7 +270,7 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
     if decision.kind == "clarify":
         return choices_text([h.name for h in decision.choices], limit)
     understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT \
-        or names_a_matter(consultation.query)  # "孩子上学要什么证明": a matter, not in the catalogue
+        or names_a_matter(consultation.query)  # "孩子上学要什么证明", "老年证怎么办": a matter it does not have
     return decline_text(hall, likely_unit(consultation.hits, catalogue) if understood else None, understood, limit)
 
 

@@ -164,6 +164,8 @@ def test_reply_to_a_question_about_a_matter_not_in_the_catalogue_says_it_was_not
     catalogue = Catalogue(version="t", items=(marriage(),))
     asked = _Consultation("decline", [], fields=("materials",), subject_words=("上学",))  # 孩子上学要什么证明
     assert "没有找到您问的事项" in reply(asked, catalogue, hall)
+    how = _Consultation("decline", [], fields=("process",), subject_words=("高龄", "津贴"))  # 高龄津贴怎么申请
+    assert "没有找到您问的事项" in reply(how, catalogue, hall)
     chatter = _Consultation("decline", [], fields=("service",), subject_words=("不好",))  # 我腿脚不好能上门吗
     assert "帮办小助手" in reply(chatter, catalogue, hall)
 
