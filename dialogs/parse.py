@@ -8,6 +8,14 @@ import re
 import unicodedata
 
 _NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)  # spaces and punctuation, either width
+# WeChat's own emoticons arrive in the text as their names in brackets, "[微笑]", "[强]", "[OK]", or, from older
+# clients, as codes like "/::)" and "/:8-)"
+_EMOTICON = re.compile(r"\[[\u4e00-\u9fffA-Za-z0-9]{1,4}\]|/:[^\s/\u4e00-\u9fff]{1,6}")
+
+
+def without_emoticons(text: str) -> str:
+    """"身份证丢了[捂脸]" -> "身份证丢了"; "[强][强]" -> ""."""
+    return _EMOTICON.sub("", text).strip()
 
 
 def plain(text: str) -> str:

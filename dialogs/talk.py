@@ -28,7 +28,7 @@ from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
 from .outcome import Outcome  # noqa: F401  (here for the modules that import it from talk)
-from .parse import choice_number, plain
+from .parse import choice_number, plain, without_emoticons
 from .state import ASKED_CHARS, State
 from .text import WECHAT_TEXT_LIMIT, clip
 from .workdays import Calendar, is_open, next_opening
@@ -216,6 +216,12 @@ def _guide_text(item: "Item") -> str:
 
 
 def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome:
+    said = without_emoticons(text)
+    if not said:  # "[微笑]", "[强]": nothing to act on, nothing misunderstood either
+        kept = flows.paused_note(state)
+        return Outcome(_next(state, item=state["item"]),
+                       [wording.EMOTICONS_ONLY + ("\n" + kept if kept else "")])
+    text = said
     in_flow = flows.continue_flow(state, text, env, budget)  # a flow in progress answers first (not 转人工)
     if in_flow is not None:
         return in_flow

@@ -188,6 +188,16 @@ def test_whether_it_can_be_done_online_is_answered_from_the_guide(env):
     ])
 
 
+def test_wechat_emoticons_are_neither_questions_nor_misunderstandings(env):
+    turns = converse(env, [
+        ("[微笑]", ["收到", "!没有找到", "!办理"]),  # was taken for a question and sent to 文化和旅游厅
+        ("/::)", ["收到"]),
+        ("居住证要带什么[捂脸]", ["【居住证申领】", "需要带"]),
+        ("[强][强]", ["收到", "!没能听懂"]),
+    ])
+    assert all(t.state["misses"] == 0 for t in turns) and turns[-1].state["item"] == RESIDENCE
+
+
 def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     turns = converse(env, [("居住证怎么办", ["【居住证申领】"]), ("1", ["现在没有要选的编号", "帮助", "!我是帮办小助手"]),
                            ("在哪办", ["【居住证申领】", "1楼 A区"])])  # the matter discussed is still the same
