@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
 MATERIALS_SHOWN = 8
 NEXT_STEPS = "回复“预约”申请帮办代办，“材料清单”逐项核对材料，“转人工”找工作人员。"
 NO_SERVICE_STEPS = "回复“转人工”找工作人员。"
-FIELD_ORDER = ("materials", "place", "time", "hours", "phone", "fee", "condition", "service", "in_person",
+FIELD_ORDER = ("materials", "place", "time", "hours", "result", "phone", "fee", "condition", "service", "in_person",
                "online")
 BRING = "bring"  # "身份证要带吗": is this thing among the item's materials?
 TENTATIVE = "您问的可能是这一项（如果不是，请换个说法或回复“转人工”）："
@@ -126,6 +126,16 @@ def _in_person(f: ItemFacts) -> str:
     return "\n".join(lines)
 
 
+def _result(f: ItemFacts) -> str:
+    if f.mail == "可以邮寄":
+        first = "办好后结果可以邮寄到家，预约帮办代办时选“邮寄”就行；也可以自己来取。"
+    elif f.mail:
+        first = f"办好后要本人来领取，地点：{shorten(f.place, 60)}。"
+    else:
+        first = f"结果怎么领、能不能邮寄，办事指南没有写明，{_ask_them(f)}。"
+    return first + "\n通过本中心帮办代办的，可以随时回复“查进度”看办到哪一步了。"
+
+
 def _service_line(f: ItemFacts) -> str:
     if not f.forms:
         return "本中心暂未提供这项的帮办代办，可按上面的地点和电话办理。"
@@ -182,6 +192,8 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
         body = _in_person(f)
     elif field == "online":  # 能网上办吗, 要跑几次
         body = _online(f)
+    elif field == "result":  # 结果怎么领, 能寄到家吗
+        body = _result(f)
     elif field == "phone":
         body = f"咨询电话：{f.phone}" if f.phone else "办事指南没有写明电话，请回复“转人工”。"
     elif field == "fee":
@@ -215,6 +227,14 @@ def bring_answer(f: ItemFacts, things: Sequence[str], limit: int = WECHAT_TEXT_L
     return clip(f"【{f.title}】\n{head}\n{lines}\n回复“要带什么材料”看全部材料。", limit)
 
 
+def not_answered_text(f: ItemFacts, limit: int = WECHAT_TEXT_LIMIT) -> str:
+    """A message not understood while an item is being discussed ("然后呢", "我是租房的"): say so, and what can be
+    asked about the item."""
+    phone = f"，或打咨询电话{f.phone}" if f.phone else ""
+    return clip(f"关于【{f.title}】，这个问题我答不上来。\n您可以问我：要带什么材料、在哪办、要多久、收费吗、能不能代办。\n"
+                f"也可以回复“转人工”问工作人员{phone}。", limit)
+
+
 def choices_text(names: Sequence[str], limit: int = WECHAT_TEXT_LIMIT, head: str = "您想问的是哪一项？请回复数字：") -> str:
     lines = [shorten(name, 40) for name in names]
     return clip(head + "\n" + numbered(lines) + "\n都不是请换个说法，或回复“转人工”。", limit)
@@ -240,7 +260,7 @@ ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "p
 
 def names_a_matter(query: "Query") -> bool:
     field = asked_field(query.fields) or ("process" if "process" in query.fields else None)  # 怎么办, 怎么申请
-    return bool(query.subject_words) and field in ABOUT_A_MATTER
+    return bool(query.topic_words) and field in ABOUT_A_MATTER
 
 
 UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)

@@ -7,15 +7,17 @@ In this order:
 2. the numbered list just shown: "1", "２", "第二个", "二", or a choice's own name. Numbers always refer to the
    list in the last message: any other turn drops it;
 3. the other commands: 预约, 材料清单, 查进度, 详情, 谢谢 …;
-4. a follow-up about the item being discussed (or, right after numbered choices, about one of them: which?) ("要带什么材料", "在哪办", "电话多少") that does not name another
-   item: that part of the guide, for that item;
-5. a fresh consultation: answer (remember the item), numbered choices (remember them), or decline.
+4. a follow-up about the item being discussed (or, right after numbered choices, about one of them: which?)
+   ("要带什么材料", "在哪办", "电话多少", "身份证要带吗") that does not name another item: that part of the guide,
+   for that item;
+5. a fresh consultation: answer (remember the item), numbered choices (remember them), or decline; a decline while
+   an item is discussed says so for that item ("关于【居住证申领】，这个问题我答不上来", and what can be asked).
 
 A question only "names another item" when the matcher answers a different item with confidence, or offers choices
-that do not include the current item ("驾照在哪办" while talking about 居住证). A tentative lone match does not
-count: "它收费吗" stays with the current item. A question about a matter the catalogue does not have is not a
-follow-up either when its own words are nowhere in the current item's guide ("孩子上学要什么证明" while talking
-about 护照): it is declined as a fresh question.
+that do not include the current item ("驾照在哪办" while talking about 居住证); choices for a condition do not count
+("外地户口能办吗" asks who may apply). A tentative lone match does not count either: "它收费吗" stays with the
+current item. Right after choices, or with no item yet, a question about a matter the catalogue does not have is
+declined as such ("孩子上学要什么证明"), not taken for a follow-up about the choices.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from . import flows, wording
 from .consult import (BRING, FIELD_ORDER, TENTATIVE, asked_field, booking_text, bring_answer, choices_text, facts,
-                      field_answer, full_answer, materials_list, names_a_matter, reply)
+                      field_answer, full_answer, materials_list, names_a_matter, not_answered_text, reply)
 from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
@@ -195,8 +197,8 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
     if decision.kind == "answer":
         other = decision.choices[0]
         return not decision.tentative and other.id != item_id and other.name not in (current.name, current.title)
-    if decision.kind == "clarify":
-        return item_id not in {h.id for h in decision.choices}
+    if decision.kind == "clarify":  # "外地户口能办吗", "没有社保能办吗": who may apply, not another matter
+        return item_id not in {h.id for h in decision.choices} and _field(consultation) != "condition"
     return False
 
 
@@ -205,7 +207,7 @@ def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bo
     hand never mention ("孩子上学要什么证明" while 护照 is discussed). It is a new question, not a follow-up."""
     if consultation.decision.kind != "decline" or not names_a_matter(consultation.query):
         return False
-    words = consultation.query.subject_words
+    words = consultation.query.topic_words
     guides = [_guide_text(env.catalogue.get(i)) for i in item_ids]
     return not any(word in guide for word in words for guide in guides)
 
@@ -268,8 +270,7 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     if wanted and state["choices"] and not _names_an_item(consultation) \
             and not _strays(consultation, state["choices"], env):
         return ask_item({**state, "asked": asked}, wanted, env, budget)  # "在哪办" right after choices: which one?
-    if item_id and wanted and not _names_another_item(consultation, item_id, env) \
-            and not _strays(consultation, [item_id], env):
+    if item_id and wanted and not _names_another_item(consultation, item_id, env):
         outcome = about_item(state, item_id, wanted, env, budget)
         outcome.state["asked"] = asked
         return outcome
@@ -333,5 +334,8 @@ def _consult(state: State, consultation: "Consultation", asked: str, wanted: str
     if wanted and not state["item"] and not names_a_matter(consultation.query):
         # "要带什么材料" before saying which item: ask, this is not a failure
         return ask_item({**state, "asked": asked}, wanted, env, budget)
-    text = reply(consultation, env.catalogue, env.hall, budget)
+    if state["item"] and not names_a_matter(consultation.query):  # "然后呢", "我是租房的": about the item still
+        text = not_answered_text(facts(env.catalogue.get(state["item"]), env.hall), budget)
+    else:
+        text = reply(consultation, env.catalogue, env.hall, budget)
     return Outcome(_next(state, item=state["item"], asked=asked), [clip(text, budget)], miss=True)

@@ -22,8 +22,8 @@ from typing import Mapping
 from .problems import DataError, Problem
 
 BUNDLED_DIR = Path(__file__).parent / "data" / "lexicon"
-FIELDS = ("materials", "bring", "place", "time", "hours", "phone", "fee", "condition", "service", "in_person",
-          "online", "process", "booking")
+FIELDS = ("materials", "bring", "place", "time", "hours", "result", "phone", "fee", "condition", "service",
+          "in_person", "online", "process", "booking")
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,23 @@ class Query:
     def subject_words(self) -> tuple[str, ...]:
         """What the question names besides actions, fields and chatter, two characters or more: 上学 in
         "孩子上学要什么证明"."""
-        return tuple(t.text for run in self.runs for t in run if t.kind == CORE and not t.action and len(t.text) > 1)
+        return tuple(t.text for run in self.runs for t in run if _subject(t))
+
+    @property
+    def topic_words(self) -> tuple[str, ...]:
+        """The subject words said before the first field phrase, where Chinese puts the topic: 上学 in
+        "孩子上学要什么证明", none in "多久能批下来" (what comes after the field asks about the same matter)."""
+        words: list[str] = []
+        for token in (t for run in self.runs for t in run):
+            if token.field:
+                break
+            if _subject(token):
+                words.append(token.text)
+        return tuple(words)
+
+
+def _subject(token: Token) -> bool:
+    return token.kind == CORE and not token.action and len(token.text) > 1
 
 
 @dataclass

@@ -128,8 +128,8 @@ def test_time_limits_read_naturally(raw, shown):
 
 
 class _Query:
-    def __init__(self, fields=(), subject_words=()):
-        self.fields, self.subject_words = fields, subject_words
+    def __init__(self, fields=(), topic_words=()):
+        self.fields, self.topic_words = fields, topic_words
 
 
 class _Decision:
@@ -143,8 +143,8 @@ class _Hit:
 
 
 class _Consultation:
-    def __init__(self, kind, hits, fields=(), tentative=False, subject_words=()):
-        self.query, self.hits = _Query(fields, subject_words), tuple(hits)
+    def __init__(self, kind, hits, fields=(), tentative=False, topic_words=()):
+        self.query, self.hits = _Query(fields, topic_words), tuple(hits)
         self.decision = _Decision(kind, tuple(hits), tentative)
 
 
@@ -162,11 +162,11 @@ def test_reply_declines_chit_chat_without_guessing_a_unit(hall):
 
 def test_reply_to_a_question_about_a_matter_not_in_the_catalogue_says_it_was_not_found(hall):
     catalogue = Catalogue(version="t", items=(marriage(),))
-    asked = _Consultation("decline", [], fields=("materials",), subject_words=("上学",))  # 孩子上学要什么证明
+    asked = _Consultation("decline", [], fields=("materials",), topic_words=("上学",))  # 孩子上学要什么证明
     assert "没有找到您问的事项" in reply(asked, catalogue, hall)
-    how = _Consultation("decline", [], fields=("process",), subject_words=("高龄", "津贴"))  # 高龄津贴怎么申请
+    how = _Consultation("decline", [], fields=("process",), topic_words=("高龄", "津贴"))  # 高龄津贴怎么申请
     assert "没有找到您问的事项" in reply(how, catalogue, hall)
-    chatter = _Consultation("decline", [], fields=("service",), subject_words=("不好",))  # 我腿脚不好能上门吗
+    chatter = _Consultation("decline", [], fields=("service",), topic_words=("不好",))  # 我腿脚不好能上门吗
     assert "帮办小助手" in reply(chatter, catalogue, hall)
 
 

@@ -89,14 +89,40 @@ def test_a_follow_up_that_names_another_item_is_about_that_item(env):
     assert turns[-1].state["item"] == "EXT-001"
 
 
-def test_a_question_about_a_matter_of_its_own_is_not_taken_for_a_follow_up(env):
-    # 上学 is nowhere in the catalogue, nor in the guide of the item being discussed
+def test_what_is_not_understood_while_an_item_is_discussed_is_answered_for_that_item(env):
     turns = converse(env, [
         ("居住证", ["【居住证申领】"]),
-        ("孩子上学要什么证明", ["没有找到您问的事项", "转人工", "!【居住证申领】", "!需要带"]),
-        ("在哪办", ["【居住证申领】", "办理地点"]),  # the item being discussed stays
+        ("我是租房的", ["关于【居住证申领】，这个问题我答不上来", "要带什么材料、在哪办", "转人工", "020-83120101",
+                   "!帮办小助手"]),
+        ("然后呢", ["关于【居住证申领】"]),
     ])
-    assert turns[1].state["item"] == RESIDENCE
+    assert turns[-1].state["item"] == RESIDENCE and turns[-1].state["misses"] == 2
+
+
+def test_everyday_follow_ups_are_answered_for_the_item_being_discussed(env):
+    converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("多久能批下来", ["办理时限：15个工作日"]),
+        ("办证的地方在哪", ["办理地点", "1楼 A区"]),
+        ("在几楼", ["1楼 A区"]),
+        ("周六能办吗", ["周六 9:00-12:00"]),
+        ("我儿子能替我办吗", ["可以为您代办"]),
+        ("能不能让儿子去办", ["可以为您代办"]),
+        ("要原件吗", ["需要带：", "1. 本人身份证"]),
+        ("要填什么表", ["《居住证申领表》"]),
+        ("可以用微信付吗", ["不收取费用"]),
+        ("要排队吗", ["可以预约", "回复“预约”"]),
+        ("结果怎么领", ["办事指南没有写明", "查进度"]),
+        ("外地户口能办吗", ["【居住证申领】", "办理条件", "!户口页"]),  # who may apply, not another matter
+        ("没有社保能办吗", ["【居住证申领】", "办理条件"]),
+    ])
+
+
+def test_how_the_result_comes_is_answered_from_the_guide(env, knowledge):
+    mailed = next(i for i in knowledge.catalogue.items if i.mail_delivery)
+    converse(env, [(mailed.name, [mailed.name]), ("能寄到家吗", ["可以邮寄到家", "查进度"])])
+    collected = next(i for i in knowledge.catalogue.items if i.mail_delivery is False)
+    converse(env, [(collected.name, [collected.name]), ("结果怎么领", ["要本人来领取"])])
 
 
 def test_a_follow_up_about_a_thing_in_the_items_guide_or_about_who_applies_stays_with_the_item(env):
@@ -106,6 +132,8 @@ def test_a_follow_up_about_a_thing_in_the_items_guide_or_about_who_applies_stays
         ("户口本要带吗", ["【结婚登记】", "户口簿"]),
         ("外地人要什么材料", ["【结婚登记】", "需要带"]),
         ("代办要带什么", ["【结婚登记】", "需要带"]),
+        ("多久能批下来", ["【结婚登记】", "办理时限", "!没有找到"]),  # what follows the field word is no topic
+        ("办证的地方在哪", ["【结婚登记】", "办理地点"]),
     ])
 
 
