@@ -82,3 +82,18 @@ def test_catalogue_check_finds_a_broken_lexicon(capsys, monkeypatch, tmp_path):
 def test_catalogue_check_names_a_missing_path(capsys, monkeypatch, path):
     code, _, err = run(["catalogue", "check", path], capsys, monkeypatch)
     assert code == 1 and "no such file" in err
+
+
+def test_adding_a_staff_account_without_a_terminal_asks_for_the_password_variable(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BANGBAN_DATA_DIR", str(tmp_path))  # its own SQLite database, whatever CI points at
+    for name in ("DATABASE_URL", "REDIS_URL", "BANGBAN_STAFF_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    code, _, err = run(["staff", "add", "王芳", "--unit", "区民政局", "--role", "帮办代办员", "--username", "wangfang"],
+                       capsys, monkeypatch)
+    assert code == 1 and "set BANGBAN_STAFF_PASSWORD" in err and "Traceback" not in err
+    monkeypatch.setenv("BANGBAN_STAFF_PASSWORD", "a-long-password")
+    code, _, _ = run(["staff", "add", "王芳", "--unit", "区民政局", "--role", "帮办代办员", "--username", "wangfang"],
+                     capsys, monkeypatch)
+    assert code == 0
+    code, out, _ = run(["staff", "list"], capsys, monkeypatch)
+    assert code == 0 and "wangfang" in out

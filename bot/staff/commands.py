@@ -54,8 +54,16 @@ def _database(config: Config):
 def _password() -> str | None:
     given = os.environ.get("BANGBAN_STAFF_PASSWORD")
     if given is None:
-        given = getpass.getpass("密码: ")
-        if getpass.getpass("再输一次: ") != given:
+        if not sys.stdin.isatty():  # a script or a pipe: getpass would fail with a traceback
+            print("error: no terminal to ask the password on; set BANGBAN_STAFF_PASSWORD", file=sys.stderr)
+            return None
+        try:
+            given = getpass.getpass("密码: ")
+            again = getpass.getpass("再输一次: ")
+        except (EOFError, KeyboardInterrupt):
+            print("\nerror: no password given; nothing was changed", file=sys.stderr)
+            return None
+        if again != given:
             print("error: the two passwords differ", file=sys.stderr)
             return None
     if len(given) < MIN_PASSWORD:
