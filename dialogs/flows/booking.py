@@ -406,7 +406,7 @@ def _materials(ctx: Ctx, shown: int = 5) -> str | None:
         return None
     text = ("请准备好：" if ctx.data.get("form") in (HOME, REMOTE, ONLINE) else "请带上：") + "\n" + numbered([shorten(m, 30) for m in materials[:shown]])
     if len(materials) > shown:
-        text += f"\n……共{len(materials)}项，回复“材料清单”看全部。"
+        text += f"\n……共{len(materials)}项。"
     return text
 
 
@@ -449,10 +449,12 @@ def _finish(ctx: Ctx) -> Reply | Goto:
         lines.append(f"工作人员会在这个时间打您的手机{data['mobile']}。")
     else:
         lines.append(f"地点：{shorten(f.place, 60)}")
-    lines.append(f"电话：{f.phone}")
+    if f.phone:
+        lines.append(f"电话：{f.phone}")
     materials = _materials(ctx)
     if materials:
         lines.append(materials)
+        lines.append("回复“材料清单”看全部材料、和我逐项核对，缺什么一次告诉您。")
     if form == PROXY:
         lines.append("代办需要您交齐材料原件，并签委托书。")
     if enterprise and data.get("agent") != data.get("legal_rep"):
