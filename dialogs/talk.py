@@ -194,9 +194,10 @@ def _names_an_item(consultation: "Consultation") -> bool:
 def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
     decision = consultation.decision
     current = env.catalogue.get(item_id)
-    if decision.kind == "answer":
+    if decision.kind == "answer":  # tentative only when it names the whole item ("…想办个低保能不能上门来办")
         other = decision.choices[0]
-        return not decision.tentative and other.id != item_id and other.name not in (current.name, current.title)
+        return (not decision.tentative or other.coverage >= 1.0) and other.id != item_id \
+            and other.name not in (current.name, current.title)
     if decision.kind == "clarify":  # "外地户口能办吗", "没有社保能办吗": who may apply, not another matter
         return item_id not in {h.id for h in decision.choices} and _field(consultation) != "condition"
     return False
