@@ -213,6 +213,15 @@ def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bo
     return not any(word in guide for word in words for guide in guides)
 
 
+def _still_about(item_id: str, consultation: "Consultation", env: "Env") -> bool:
+    """A message not understood is still about the item being discussed when it names nothing its guide does not
+    ("然后呢", "房屋产权证明怎么开"), not when it names something else ("户口本丢了", "新房子装水表找谁")."""
+    if names_a_matter(consultation.query):
+        return False
+    guide = _guide_text(env.catalogue.get(item_id))
+    return all(word in guide for word in consultation.query.topic_words)
+
+
 def _guide_text(item: "Item") -> str:
     return "\n".join([item.title, item.catalogue_name or "", item.conditions or "", item.faq or "", *item.materials,
                       *item.audience])
@@ -335,7 +344,7 @@ def _consult(state: State, consultation: "Consultation", asked: str, wanted: str
     if wanted and not state["item"] and not names_a_matter(consultation.query):
         # "要带什么材料" before saying which item: ask, this is not a failure
         return ask_item({**state, "asked": asked}, wanted, env, budget)
-    if state["item"] and not names_a_matter(consultation.query):  # "然后呢", "我是租房的": about the item still
+    if state["item"] and _still_about(state["item"], consultation, env):  # "然后呢": about the item still
         text = not_answered_text(facts(env.catalogue.get(state["item"]), env.hall), budget)
     else:
         text = reply(consultation, env.catalogue, env.hall, budget)
