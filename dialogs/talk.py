@@ -194,6 +194,9 @@ def _names_an_item(consultation: "Consultation") -> bool:
 def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
     decision = consultation.decision
     current = env.catalogue.get(item_id)
+    words = consultation.query.subject_words
+    if not words:  # "要等几天", "补办要多久": nothing named, whatever the matcher made of the rest
+        return False
     if decision.kind == "answer":  # tentative only when it names the whole item ("…想办个低保能不能上门来办")
         other = decision.choices[0]
         return (not decision.tentative or other.coverage >= 1.0) and other.id != item_id \
@@ -201,6 +204,19 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
     if decision.kind == "clarify":  # "外地户口能办吗", "没有社保能办吗": who may apply, not another matter
         return item_id not in {h.id for h in decision.choices} and _field(consultation) != "condition"
     return False
+
+
+def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str | None:
+    """A follow-up in words fields.txt does not list ("要等几天", "要花钱吗", "老伴能替我去吗"): the part of the guide
+    its first cue word points at (knowledge/data/lexicon/field_cues.txt), unless it names an action on a thing
+    ("出生证明丢了能补吗") or something the matcher found ("婚姻登记处在哪")."""
+    query = consultation.query
+    cue = next((f for f in query.cued_fields if f in FIELD_ORDER), None)
+    if cue is None or query.actions or _names_another_item(consultation, state["item"], env):
+        return None
+    if query.subject_words and consultation.decision.kind != "decline":
+        return None  # "婚姻登记处在哪": the matcher found what it names, let the question be answered as asked
+    return cue
 
 
 def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bool:
@@ -223,8 +239,8 @@ def _still_about(item_id: str, consultation: "Consultation", env: "Env") -> bool
 
 
 def _guide_text(item: "Item") -> str:
-    return "\n".join([item.title, item.catalogue_name or "", item.conditions or "", item.faq or "", *item.materials,
-                      *item.audience])
+    return "\n".join([item.title, item.catalogue_name or "", item.conditions or "", item.faq or "", item.location or "",
+                      *item.materials, *item.audience])
 
 
 def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_LIMIT) -> Outcome:
@@ -275,6 +291,13 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     item_id = state["item"]
     if BRING in consultation.query.fields and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
         return _bring(state, consultation, asked, env, budget)
+    cued = _cued_field(state, consultation, env) if item_id and not wanted and not state["choices"] else None
+    if cued == "materials" and consultation.query.topic_words:  # "要带户口本吗"
+        return _bring(state, consultation, asked, env, budget)
+    if cued:
+        outcome = about_item(state, item_id, cued, env, budget)
+        outcome.state["asked"] = asked
+        return outcome
     if wanted == "hours" and not item_id and not _names_an_item(consultation):  # the hall's hours, for every matter
         return Outcome(_next(state, choices=state["choices"], asked=asked), [hall_hours(env, budget)])
     if wanted and state["choices"] and not _names_an_item(consultation) \

@@ -4,6 +4,7 @@ Files (plain UTF-8 text under knowledge/data/lexicon/, '#' starts a comment):
   aliases.txt   口语 | 别称 => 目录用语      colloquial wording rewritten to catalogue wording
   actions.txt   规范词: 同义词 ...           what is being done (补领, 换领, 注销 ...)
   fields.txt    字段: 说法 ...               which part of a guide is asked about (materials, place ...)
+  field_cues.txt 字段: 提示字 ...             cues for a follow-up that uses none of those phrases (要等几天)
   filler.txt    words that carry nothing for matching
   channels.txt  where or on what a citizen does it (支付宝, 网上, 打印): how, not which case
   regions.txt   place names around a question
@@ -31,6 +32,7 @@ class Lexicon:
     aliases: Mapping[str, str]  # colloquial -> catalogue wording
     actions: Mapping[str, str]  # any wording -> canonical action
     fields: Mapping[str, str]  # phrase -> field name
+    field_cues: Mapping[str, str]  # cue found anywhere in a follow-up -> field name
     filler: frozenset[str]
     channels: frozenset[str]
     regions: frozenset[str]
@@ -144,6 +146,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         aliases=MappingProxyType(aliases),
         actions=MappingProxyType(_group_file(directory / "actions.txt", problems)),
         fields=MappingProxyType(_group_file(directory / "fields.txt", problems, FIELDS)),
+        field_cues=MappingProxyType(_group_file(directory / "field_cues.txt", problems, FIELDS)),
         filler=_word_file(directory / "filler.txt", problems),
         channels=_word_file(directory / "channels.txt", problems),
         regions=_word_file(directory / "regions.txt", problems),

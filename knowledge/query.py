@@ -28,6 +28,7 @@ class Token:
     action: str | None = None  # canonical action the token names
     field: str | None = None  # guide field it asks about
     region: bool = False
+    channel: bool = False  # where or on what it is done (网上, 手机, 支付宝): how, not which matter
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Query:
     actions: frozenset[str] = frozenset()
     fields: tuple[str, ...] = ()  # in order of appearance
     core_text: str = ""
+    cued_fields: tuple[str, ...] = ()  # fields whose cue words appear in the text, first cue first (follow-ups)
 
     @property
     def empty(self) -> bool:
@@ -63,7 +65,7 @@ class Query:
 
 
 def _subject(token: Token) -> bool:
-    return token.kind == CORE and not token.action and len(token.text) > 1
+    return token.kind == CORE and not token.action and not token.channel and len(token.text) > 1
 
 
 @dataclass
@@ -105,7 +107,11 @@ class QueryAnalyser:
                     fields.append(token.field)
             runs.append(tuple(run))
         core = "".join(t.text for run in runs for t in run if t.kind == CORE)
-        return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core)
+        return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core, self._cued(text))
+
+    def _cued(self, text: str) -> tuple[str, ...]:
+        found = sorted((text.find(cue), field) for cue, field in self.lexicon.field_cues.items() if cue in text)
+        return tuple(dict.fromkeys(field for _, field in found))
 
     def _classify(self, word: str, lex: Lexicon) -> Token:
         if word in lex.actions:
@@ -122,4 +128,4 @@ class QueryAnalyser:
             return Token(word, SOFT)  # chatter, and English words the glossary does not know
         # An item name typed in full (机动车驾驶证补领) is one token: the action inside still counts.
         inside = next((lex.actions[a] for a in self._action_words if a in word), None)
-        return Token(word, CORE, action=inside)
+        return Token(word, CORE, action=inside, channel=word in lex.channels)

@@ -119,6 +119,29 @@ def test_everyday_follow_ups_are_answered_for_the_item_being_discussed(env):
     ])
 
 
+def test_a_follow_up_in_other_words_is_answered_from_its_cue_words(env):
+    # none of these uses a phrase of fields.txt: a cue word (field_cues.txt) says which part of the guide
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("得等多长时间呀", ["办理时限：15个工作日"]),
+        ("要花钱吗", ["不收取费用"]),
+        ("星期天开吗", ["办理时间", "周六 9:00-12:00"]),
+        ("老伴能替我去吗", ["可以为您代办"]),
+        ("能在网上弄吗", ["网上办", "!请回复数字"]),
+        ("要带户口本吗", ["【居住证申领】", "需要带：", "1. 本人身份证"]),  # not listed: the whole list, no guess
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+
+
+def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
+    converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("补办身份证多久能拿", ["居民身份证", "!【居住证申领】"]),  # an action on a thing: another matter
+        ("结婚登记", ["【结婚登记】"]),
+        ("离婚要带什么", ["离婚登记", "!【结婚登记】"]),
+    ])
+
+
 def test_how_the_result_comes_is_answered_from_the_guide(env, knowledge):
     mailed = next(i for i in knowledge.catalogue.items if i.mail_delivery)
     converse(env, [(mailed.name, [mailed.name]), ("能寄到家吗", ["可以邮寄到家", "查进度"])])

@@ -124,6 +124,12 @@ def test_a_chained_alias_names_the_line_to_fix(lexicon_dir):
     assert only(problems_loading(lexicon_dir)).line == first
 
 
+def test_an_unknown_field_name_in_field_cues_txt_is_named_with_its_line(lexicon_dir):
+    [number] = append(lexicon_dir / "field_cues.txt", "cost: 贵")
+    problem = only(problems_loading(lexicon_dir))
+    assert (problem.path, problem.line, problem.field) == (str(lexicon_dir / "field_cues.txt"), number, "cost")
+
+
 def test_an_unknown_field_name_in_fields_txt_is_named_with_the_allowed_ones(lexicon_dir):
     [number] = append(lexicon_dir / "fields.txt", "cost: 多少钱呀 贵不贵")
     problem = only(problems_loading(lexicon_dir))
