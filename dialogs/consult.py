@@ -228,7 +228,7 @@ def bring_answer(f: ItemFacts, things: Sequence[str], limit: int = WECHAT_TEXT_L
 
 
 def not_answered_text(f: ItemFacts, limit: int = WECHAT_TEXT_LIMIT) -> str:
-    """A message not understood while an item is being discussed ("然后呢", "我是租房的"): say so, and what can be
+    """A message not understood while an item is being discussed ("然后呢", "那怎么办"): say so, and what can be
     asked about the item."""
     phone = f"，或打咨询电话{f.phone}" if f.phone else ""
     return clip(f"关于【{f.title}】，这个问题我答不上来。\n您可以问我：要带什么材料、在哪办、要多久、收费吗、能不能代办。\n"

@@ -221,7 +221,7 @@ def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str |
 
 def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bool:
     """The question names a matter of its own: words the matcher placed nowhere and that the guides of the items at
-    hand never mention ("孩子上学要什么证明" while 护照 is discussed). It is a new question, not a follow-up."""
+    hand never mention ("孩子上学要什么证明" right after the 护照 choices). It is a new question, not a follow-up."""
     if consultation.decision.kind != "decline" or not names_a_matter(consultation.query):
         return False
     words = consultation.query.topic_words
@@ -231,7 +231,7 @@ def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bo
 
 def _still_about(item_id: str, consultation: "Consultation", env: "Env") -> bool:
     """A message not understood is still about the item being discussed when it names nothing its guide does not
-    ("然后呢", "房屋产权证明怎么开"), not when it names something else ("户口本丢了", "新房子装水表找谁")."""
+    ("然后呢", "那怎么办"), not when it names something else ("户口本丢了", "新房子装水表找谁")."""
     if names_a_matter(consultation.query):
         return False
     guide = _guide_text(env.catalogue.get(item_id))
