@@ -6,9 +6,10 @@ Two measures, each on questions written for this script (not the labelled questi
 
 - Follow-ups: a question about one item ("居住证怎么办"), then an everyday follow-up ("要等几天", "老伴能替我去吗").
   Counted as kept when the answer is about that item: the item stays, and the reply is neither the general
-  fallback, a decline, "我答不上来" nor a numbered list. SEEN were written first and used to choose the phrases in
-  knowledge/data/lexicon/fields.txt; FRESH were written afterwards and never used to change anything, so FRESH is
-  the fair figure (until someone tunes on it: then write new ones).
+  fallback, a decline, "我答不上来" nor a numbered list. SEEN were written in three rounds, each used to choose
+  phrases in knowledge/data/lexicon/fields.txt and cue words in field_cues.txt; FRESH were written after the last
+  change and never used to make one, so FRESH is the fair figure (once someone tunes on it, move it to SEEN and
+  write new ones).
 - Topic switches: every ordered pair of bench/gateway.py's everyday questions that name a matter, the first
   answered with an item, asked one after the other. Counted as a switch when the second gets what it gets in a
   fresh conversation (same item or same choices, or the same reply).
@@ -38,11 +39,19 @@ SEEN = ("多久能批下来 多久能拿到 什么时候能办好 办证的地�
         "能不能让儿子去办 我儿子能替我办吗 复印件要几份 照片什么底色 要原件吗 原件要带吗 需要户口本原件吗 "
         "身份证过期了还能办吗 外地户口能办吗 没有社保能办吗 收费标准是什么 交多少钱 可以刷卡吗 可以用微信付吗 周六能办吗 "
         "中午休息吗 电话打不通怎么办 网上怎么申请 手机上怎么弄 材料不全怎么办 表格在哪下载 表格去哪拿 要填什么表 "
-        "需要开什么证明 证明去哪开 居委会证明怎么开 结果怎么领 能寄到家吗 邮寄要钱吗 办好了会通知我吗 怎么知道办好了").split()
-FRESH = ("一般多少天能下来 得等多长时间呀 加急的话几天 你们单位在什么位置 坐公交怎么去 停车方便吗 周日有人上班吗 "
-         "早上几点可以去 要交费不 办这个贵不贵 收多少钱啊 有年龄限制吗 没工作的能办吗 需要哪些东西 带哪些证件去 "
-         "结婚证要带吗 照片是什么颜色背景 能找人代办吗 我女儿帮我去行不行 一定要我自己去吗 微信上能办吗 在家能申请吗 "
-         "要来几次 证下来了寄到哪 能快递给我吗 办好了去哪领 咨询电话是多少 打电话问哪个号 要提前预约吗 人多不多").split()
+        "需要开什么证明 证明去哪开 居委会证明怎么开 结果怎么领 能寄到家吗 邮寄要钱吗 办好了会通知我吗 怎么知道办好了 "
+        "一般多少天能下来 得等多长时间呀 加急的话几天 你们单位在什么位置 坐公交怎么去 停车方便吗 周日有人上班吗 "
+        "早上几点可以去 要交费不 办这个贵不贵 收多少钱啊 有年龄限制吗 没工作的能办吗 需要哪些东西 带哪些证件去 "
+        "结婚证要带吗 照片是什么颜色背景 能找人代办吗 我女儿帮我去行不行 一定要我自己去吗 微信上能办吗 在家能申请吗 "
+        "要来几次 证下来了寄到哪 能快递给我吗 办好了去哪领 咨询电话是多少 打电话问哪个号 要提前预约吗 人多不多 "
+        "这个得多久 几号能拿到 最慢要多久 在哪个楼 办事大厅在哪条路 几号窗口办 周末开门吗 中午能办吗 今天还能去吗 "
+        "要给钱吗 费用多少 贵吗 我这种情况能办吗 外地的能不能办 超过六十岁能办吗 要拿什么过去 还要别的吗 需要交照片吗 "
+        "我没空能让同事去吗 我爸能替我办吗 不去现场行吗 能网上提交吗 可以线上办吗 办完寄给我行吗 多久通知我去拿 "
+        "怎么领证 有电话吗 联系方式给一个 能预约吗 现在排队的人多吗").split()
+FRESH = ("审批要几个工作日 一周能办好吗 当天能拿吗 地点在哪儿 办公室在几层 从地铁站怎么过去 星期六上午有人吗 几点前要到 "
+         "下班前能办完吗 需不需要交钱 有没有费用 工本费要交吗 学生可以办吗 退休的人能办吗 什么情况下不能办 要准备哪些资料 "
+         "资料要复印吗 照片几张 我妈能帮我跑一趟吗 委托别人要什么 一定得我到场吗 手机上怎么申请 网上能不能弄 线上提交可以吗 "
+         "结果会寄过来吗 做好了怎么通知 证去哪里取 热线是多少 能不能先约个时间 去了要等很久吗").split()
 NOT_ABOUT_THE_ITEM = ("帮办小助手", "没有找到", "答不上来", "请回复数字")
 
 
