@@ -20,9 +20,11 @@ class Escalate:
 
 @dataclass(frozen=True)
 class RelayToStaff:
-    """While the conversation waits for or is held by a person: the citizen's message, for the staff console."""
+    """While the conversation waits for or is held by a person: the citizen's message, for the staff console, and
+    what the bot answered it, if it did (so that the clerk who takes over knows what the citizen was told)."""
 
     text: str
+    answered: str | None = None
 
 
 @dataclass(frozen=True)

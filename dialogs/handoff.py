@@ -98,14 +98,15 @@ def while_waiting(before: State, outcome: Outcome, message: m.Inbound, note: str
     effects = list(outcome.effects)
     replies = list(outcome.replies)
     miss = outcome.miss
-    if note:
-        effects.append(RelayToStaff(note))
-        if miss and message.kind == m.TEXT:  # (a voice nobody could recognise still asks them to type)
-            replies, miss = [wording.PASSED_TO_STAFF], None
+    if note and miss and message.kind == m.TEXT:  # (a voice nobody could recognise still asks them to type)
+        replies, miss = [wording.PASSED_TO_STAFF], None
+    kept = []
     if message.kind == m.IMAGE and message.media_id and not any(isinstance(e, KeepMedia) for e in effects):
-        effects.append(KeepMedia(message.media_id, note="转人工时发来的照片"))
-        replies = [wording.IMAGE_FOR_STAFF]
-    return Outcome(outcome.state, replies, effects, miss)
+        kept, replies = [KeepMedia(message.media_id, note="转人工时发来的照片")], [wording.IMAGE_FOR_STAFF]
+    if note:  # with what the bot answered, when it did more than pass the message on
+        passed_on = replies[:1] in ([wording.PASSED_TO_STAFF], [wording.IMAGE_FOR_STAFF])
+        effects.append(RelayToStaff(note, None if passed_on or not replies else "\n".join(replies)))
+    return Outcome(outcome.state, replies, effects + kept, miss)
 
 
 def misunderstood(state: State, env: "Env") -> tuple[State, str, Escalate]:

@@ -111,8 +111,10 @@ def test_while_waiting_the_bot_answers_and_staff_see_what_was_said(env):
         ("居住证在哪办", ["【居住证申领】", "1楼 A区"]),
         (voice("结婚登记要带什么"), ["您说的是", "【结婚登记】"]),
     ])
-    assert turns[1].effects == (RelayToStaff("居住证在哪办"),)
-    assert turns[2].effects == (RelayToStaff("结婚登记要带什么"),)
+    [first], [second] = turns[1].effects, turns[2].effects  # the clerk who takes over sees what the bot said
+    assert (first.text, first.answered) == ("居住证在哪办", turns[1].replies[0])
+    assert second.text == "结婚登记要带什么" and second.answered.startswith("【结婚登记】")
+    assert second.answered in "\n".join(turns[2].replies)  # after the "您说的是" echo of the voice message
     assert turns[2].state["human"]["status"] == "waiting"
 
 

@@ -259,6 +259,18 @@ def test_messages_while_a_person_holds_the_conversation_reach_staff_and_end_with
     assert row.status == "closed" and row.closed_at is not None
 
 
+def test_what_the_bot_answered_a_waiting_citizen_is_kept_for_staff_after_the_citizens_line(app, say):
+    user = random_user()
+    say(user, "转人工", {"转人工": escalate})
+    relay = fx.RelayToStaff("居住证在哪办", answered="【居住证申领】\n办理地点：1楼 A区")
+    say(user, "居住证在哪办", {"居住证在哪办": lambda env, st: ([relay], None)})
+    with session_of(app) as session:
+        lines = session.scalars(select(Message).where(Message.openid == user).order_by(Message.at, Message.id)).all()
+    assert [(m.direction, m.author, m.text) for m in lines] == [
+        ("in", "citizen", "居住证在哪办"), ("out", "bot", "【居住证申领】\n办理地点：1楼 A区")]
+    assert lines[0].escalation_id == lines[1].escalation_id is not None
+
+
 def test_a_photo_is_kept_against_the_citizens_open_case(app, say, monkeypatch):
     user = random_user()
     slot = SlotView(date(2026, 11, 24), time(9), time(9, 30), 3)

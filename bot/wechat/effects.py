@@ -109,8 +109,13 @@ class EffectRunner:
             due_date=next_answer_time(self.hall.hall.schedule, self.calendar, now).date())
 
     def relay(self, session: "Session", openid: str, effect: fx.RelayToStaff, now: datetime) -> None:
-        """One INSERT: a line of the conversation, against the citizen's current escalation (and its case)."""
-        session.execute(_RELAY, {"citizen": openid, "line": effect.text, "moment": now})
+        """A line of the conversation against the citizen's current escalation (and its case), and the bot's answer
+        to it when there was one: one INSERT each."""
+        session.execute(_RELAY, {"citizen": openid, "line": effect.text, "moment": now, "direction": "in",
+                                 "author": "citizen"})
+        if effect.answered:
+            session.execute(_RELAY, {"citizen": openid, "line": effect.answered, "moment": now, "direction": "out",
+                                     "author": "bot"})
 
     def end_handoff(self, session: "Session", openid: str, now: datetime) -> None:
         """The citizen's escalation is closed. A message they left outside working hours that nobody has started on
@@ -250,6 +255,6 @@ def _current_escalation(column):
 _CURRENT_ESCALATION_ID = _current_escalation(Escalation.id)
 _RELAY = insert(Message.__table__).values(
     openid=bindparam("citizen"), escalation_id=_CURRENT_ESCALATION_ID.scalar_subquery(),
-    case_id=_current_escalation(Escalation.case_id).scalar_subquery(), direction="in", author="citizen",
-    text=bindparam("line"), at=bindparam("moment"))
+    case_id=_current_escalation(Escalation.case_id).scalar_subquery(), direction=bindparam("direction"),
+    author=bindparam("author"), text=bindparam("line"), at=bindparam("moment"))
 _END_HANDOFF = update(Escalation.__table__).where(*_QUEUED_OR_HELD).values(status=CLOSED, closed_at=bindparam("moment"))
