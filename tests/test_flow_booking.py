@@ -365,6 +365,11 @@ def test_moving_a_booking_by_its_number():
     assert effects(turns) == [MoveBooking("BB20261120-0003", SlotView(date(2026, 11, 25), time(13), time(13, 30), 3))]
 
 
+def test_moving_a_booking_does_not_offer_the_time_it_has_now():
+    [turn] = converse(env_at(cases=citizen_with_cases()), [("改约 BB20261120-0003", ["可以约这些时间"])])
+    assert turn.replies[0].count("11月25日（周三）上午9:00-9:30") == 1  # in "现在约的是", not among the offers
+
+
 def test_moving_without_a_number_asks_which_of_the_citizens_open_bookings():
     turns = converse(env_at(cases=citizen_with_cases()), [
         ("我要改约", ["您要改哪一个预约", "1. 居住证申领（待甄别）BB20261120-0003", "2. 社会保障卡", "!结婚登记"]),

@@ -35,6 +35,12 @@ def test_one_case_is_shown_at_once_with_state_next_step_holder_deadline_and_appo
         "取消预约 BB20261110-0002", "!请回复数字"])])
 
 
+@pytest.mark.parametrize("asked", ["我的预约是什么时候", "我约的是几点", "我的申请怎么样了"])
+def test_asking_about_ones_own_booking_in_a_sentence_shows_it(asked):
+    db = FakeCases(mine=[three_cases().mine[2]])
+    converse(env_at(cases=db), [(asked, ["编号：BB20261110-0002", "状态：办理中", "!办理时限"])])
+
+
 def test_several_cases_are_listed_open_ones_first_and_a_number_shows_one():
     turns = converse(env_at(cases=three_cases()), [
         ("查进度", ["您有3件", "1. 居住证申领（待甄别）BB20261120-0003",

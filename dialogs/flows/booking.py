@@ -153,10 +153,12 @@ def _offers(ctx: Ctx, first: date, after: time | None = None) -> list[SlotView]:
     found: list[SlotView] = []
     day = max(first, ctx.today)
     last = _last_day(ctx)
+    case = own_case(ctx, ctx.data["case"]) if ctx.data.get("case") else None  # 改约: not the time it has now
+    now_booked = (case.appointment.day, case.appointment.start) if case and case.appointment else None
     while day <= last and len(found) < OFFERED:
         seen: set[int] = set()
         for slot in _free(ctx, day):
-            if day == first and after is not None and slot.start <= after:
+            if day == first and after is not None and slot.start <= after or (slot.day, slot.start) == now_booked:
                 continue
             period = _period(ctx, slot.start)
             if period not in seen:

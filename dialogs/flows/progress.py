@@ -1,6 +1,6 @@
 """查进度: the citizen's own cases, open ones first and newest first: state, next step, who holds it, the deadline
 and the appointment. Several cases → a short numbered list, then the one picked; a case number in a message (alone
-or in a sentence) → that case. Only env.cases() is looked in, so someone else's number gets the same answer as one
+or in a sentence) → that case; "我的预约是什么时候", "我约的是几点" → as 查进度. Only env.cases() is looked in, so someone else's number gets the same answer as one
 that does not exist. No cases → say so and offer 预约 or 咨询.
 """
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _finish(ctx: Ctx) -> Reply:
 
 
 PROGRESS_FLOW = Flow(
-    name="progress", title="查进度", triggers=(PROGRESS,), words=(r"(?i)BB\s*[-—_－]?\s*\d{8}",), priority=0,
+    name="progress", title="查进度", triggers=(PROGRESS,), priority=0,
+    words=(r"(?i)BB\s*[-—_－]?\s*\d{8}", r"我(们)?的(预约|办件|申请)", r"我约的"),  # "我的预约是什么时候"
     steps=(Step("case", ask=_ask, options=lambda ctx: case_options(ordered(ctx.cases())),
                 recognise=lambda text, ctx: pick_case(text, ordered(ctx.cases())),
                 help="回复数字看那一件的进度，也可以直接输入编号。"),),
