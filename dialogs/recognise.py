@@ -558,7 +558,7 @@ def _only_a_time(text: str) -> bool:
     """Nothing but a day and a time of day ("明天上午", "下周三下午"), which no name is; "周一" alone may be one."""
     if not _TIME_SAID.search(text):
         return False
-    rest = _take_dates(_expand(text), date.today())[1]
+    rest = _take_dates(_expand(text), date.today())[1]  # any day will do: only what is blanked out counts
     rest = _HOUR.sub("", _CLOCK.sub("", _PART.sub("", rest)))
     return not rest.replace("\0", "").strip()
 

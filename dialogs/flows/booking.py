@@ -158,7 +158,7 @@ def _offers(ctx: Ctx, first: date, after: time | None = None) -> list[SlotView]:
     while day <= last and len(found) < OFFERED:
         seen: set[int] = set()
         for slot in _free(ctx, day):
-            if day == first and after is not None and slot.start <= after or (slot.day, slot.start) == now_booked:
+            if (day == first and after is not None and slot.start <= after) or (slot.day, slot.start) == now_booked:
                 continue
             period = _period(ctx, slot.start)
             if period not in seen:
