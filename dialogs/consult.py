@@ -266,11 +266,17 @@ def names_a_matter(query: "Query") -> bool:
 UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)
 
 
-def likely_unit(hits: Sequence, catalogue: "Catalogue", min_score: float = UNDERSTOOD_AT) -> str | None:
-    """The unit the nearest items share, when they are near enough to say something."""
+def likely_unit(hits: Sequence, catalogue: "Catalogue", hall: "HallData", min_score: float = UNDERSTOOD_AT) -> str | None:
+    """The unit the nearest items share, when they are near enough to say something: as this hall's list names it
+    (住房公积金管理中心区办事处), not as the guide it was copied from does (青岛市住房公积金管理中心)."""
     near = [catalogue.get(h.id) for h in hits[:3] if h.score >= min_score]
-    units = {item.unit for item in near if item}
+    units = {_unit_here(item, hall) for item in near if item}
     return units.pop() if len(units) == 1 else None
+
+
+def _unit_here(item: "Item", hall: "HallData") -> str:
+    entry = hall.entry(item.id)
+    return entry.unit if entry else item.unit
 
 
 def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData",
@@ -291,7 +297,8 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
         return choices_text([h.name for h in decision.choices], limit)
     understood = bool(consultation.hits) and consultation.hits[0].score >= UNDERSTOOD_AT \
         or names_a_matter(consultation.query)  # "孩子上学要什么证明", "老年证怎么办": a matter it does not have
-    return decline_text(hall, likely_unit(consultation.hits, catalogue) if understood else None, understood, limit)
+    return decline_text(hall, likely_unit(consultation.hits, catalogue, hall) if understood else None, understood,
+                        limit)
 
 
 

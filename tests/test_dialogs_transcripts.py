@@ -264,6 +264,11 @@ def test_wechat_emoticons_are_neither_questions_nor_misunderstandings(env):
     assert all(t.state["misses"] == 0 for t in turns) and turns[-1].state["item"] == RESIDENCE
 
 
+def test_a_decline_names_the_unit_as_this_halls_list_does_not_as_the_copied_guide_does(env):
+    # the nearest item, 住房公积金提取, comes from a guide of 青岛; this hall lists it under its own unit
+    converse(env, [("公积金离职提取", ["没有找到您问的事项", "住房公积金管理中心区办事处", "!青岛"])])
+
+
 def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     turns = converse(env, [("居住证怎么办", ["【居住证申领】"]), ("1", ["现在没有要选的编号", "帮助", "!我是帮办小助手"]),
                            ("在哪办", ["【居住证申领】", "1楼 A区"])])  # the matter discussed is still the same
