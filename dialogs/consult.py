@@ -266,7 +266,8 @@ def names_a_matter(query: "Query") -> bool:
 UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)
 
 
-def likely_unit(hits: Sequence, catalogue: "Catalogue", hall: "HallData", min_score: float = UNDERSTOOD_AT) -> str | None:
+def likely_unit(hits: Sequence, catalogue: "Catalogue", hall: "HallData",
+                min_score: float = UNDERSTOOD_AT) -> str | None:
     """The unit the nearest items share, when they are near enough to say something: as this hall's list names it
     (住房公积金管理中心区办事处), not as the guide it was copied from does (青岛市住房公积金管理中心)."""
     near = [catalogue.get(h.id) for h in hits[:3] if h.score >= min_score]

@@ -1,7 +1,7 @@
 """查进度: the citizen's own cases, open ones first and newest first: state, next step, who holds it, the deadline
 and the appointment. Several cases → a short numbered list, then the one picked; a case number in a message (alone
-or in a sentence) → that case; "我的预约是什么时候", "我约的是几点" → as 查进度. Only env.cases() is looked in, so someone else's number gets the same answer as one
-that does not exist. No cases → say so and offer 预约 or 咨询.
+or in a sentence) → that case; "我的预约是什么时候", "我约的是几点" → as 查进度. Only env.cases() is looked in, so
+someone else's number gets the same answer as one that does not exist. No cases → say so and offer 预约 or 咨询.
 """
 from __future__ import annotations
 
