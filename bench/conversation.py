@@ -10,6 +10,11 @@ Two measures, each on questions written for this script (not the labelled questi
   phrases in knowledge/data/lexicon/fields.txt and cue words in field_cues.txt; FRESH were written after the last
   change and never used to make one, so FRESH is the fair figure (once someone tunes on it, move it to SEEN and
   write new ones).
+- Labelled follow-ups (bench/followups/*.tsv): each line is a follow-up and the part of the guide that answers it
+  (place, time, fee, …; bring: whether one named thing is among the materials; process: the whole guide), or
+  "new" for a message about another matter. A follow-up counts as kept as above, and as answered when the reply
+  is that part of the guide for the item (the reply the dialogue gives when that part is asked of the item, or for
+  materials the checklist); a "new" line counts when it is not answered as a follow-up of the item at hand.
 - Topic switches: every ordered pair of bench/gateway.py's everyday questions that name a matter, the first
   answered with an item, asked one after the other. Counted as a switch when the second gets what it gets in a
   fresh conversation (same item or same choices, or the same reply).
@@ -28,7 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from dialogs.consult import FIELD_ORDER  # noqa: E402
 from dialogs.engine import Env, handle  # noqa: E402
+from dialogs.intents import BOOK, MATERIALS  # noqa: E402
+from dialogs.talk import about_item  # noqa: E402
 from dialogs.messages import Inbound  # noqa: E402
 from knowledge.hall import load_hall  # noqa: E402
 from knowledge.service import load_knowledge  # noqa: E402
@@ -53,6 +61,30 @@ FRESH = ("审批要几个工作日 一周能办好吗 当天能拿吗 地点在�
          "资料要复印吗 照片几张 我妈能帮我跑一趟吗 委托别人要什么 一定得我到场吗 手机上怎么申请 网上能不能弄 线上提交可以吗 "
          "结果会寄过来吗 做好了怎么通知 证去哪里取 热线是多少 能不能先约个时间 去了要等很久吗").split()
 NOT_ABOUT_THE_ITEM = ("帮办小助手", "没有找到", "答不上来", "请回复数字")
+LABELLED = sorted((ROOT / "bench" / "followups").glob("*.tsv"))
+# What else answers a label: the whole materials list answers "is X among them" when no line names X.
+ALSO_ANSWERS = {"bring": {"materials"}, "materials": {MATERIALS}}
+
+
+def labelled(path: Path) -> list[tuple[str, str]]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            question, sep, label = line.partition("\t")
+            if not sep or label.strip() not in (*FIELD_ORDER, "bring", "process", "booking", "new"):
+                sys.exit(f"{path}:{number}: expected 'question<TAB>label', label a guide part or new")
+            rows.append((question.strip(), label.strip()))
+    return rows
+
+
+def parts_of(state, env) -> dict[str, str]:
+    """The first lines of the reply that gives each part of the guide of the item in `state`."""
+    wants = {**{f: f for f in FIELD_ORDER}, "process": None, "booking": BOOK, MATERIALS: MATERIALS}
+    return {name: _head(about_item(state, state["item"], want, env, 2048).replies[0]) for name, want in wants.items()}
+
+
+def _head(reply: str) -> str:
+    return "\n".join(reply.splitlines()[:2])
 
 
 def main() -> None:
@@ -80,6 +112,33 @@ def main() -> None:
                 if not ok and args.verbose:
                     print(f"    not kept: {start} → {question}: {text.splitlines()[0][:50]}")
         print(f"{name:6s}  {kept:4d}/{total:<4d}  {kept / total:5.2f}")
+
+    print("\n# Labelled follow-ups (bench/followups): kept, and answered with the part asked\n")
+    print(f"{'set':10s}  {'kept':>9s}  {'answered':>9s}  {'new matter':>10s}")
+    for path in LABELLED:
+        rows = labelled(path)
+        kept = right = new = news = 0
+        for start in STARTS:
+            first = ask(None, start)
+            parts = parts_of(first.state, env)
+            for question, label in rows:
+                turn = ask(first.state, question)
+                text = "\n".join(turn.replies)
+                same = turn.state["item"] == first.state["item"]
+                if label == "new":
+                    ok = not (same and text.startswith(f"【{env.catalogue.get(first.state['item']).title}】"))
+                    new, news = new + ok, news + 1
+                else:
+                    held = same and not any(m in text for m in NOT_ABOUT_THE_ITEM)
+                    accepted = {label} | ALSO_ANSWERS.get(label, set())
+                    answered = held and (any(parts.get(a) == _head(turn.replies[0]) for a in accepted)
+                                         or (label == "bring" and "材料里" in turn.replies[0]))
+                    kept, right = kept + held, right + answered
+                    ok = answered
+                if not ok and args.verbose:
+                    print(f"    {label}: {start} → {question}: {text.splitlines()[0][:50]}")
+        total = 4 * sum(label != "new" for _, label in rows)
+        print(f"{path.stem:10s}  {kept:4d}/{total:<4d}  {right:4d}/{total:<4d}  {new:5d}/{news:<4d}")
 
     from gateway import EVERYDAY  # noqa: E402  (bench/gateway.py's everyday questions)
 
