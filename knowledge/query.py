@@ -29,6 +29,7 @@ class Token:
     field: str | None = None  # guide field it asks about
     region: bool = False
     channel: bool = False  # where or on what it is done (网上, 手机, 支付宝): how, not which matter
+    named: str = ""  # what a core token names besides its action: 住房公积金 in 住房公积金提取, none in 补办
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class Query:
 
 
 def _subject(token: Token) -> bool:
-    return token.kind == CORE and not token.action and not token.channel and len(token.text) > 1
+    return token.kind == CORE and not token.channel and len(token.named) > 1
 
 
 @dataclass
@@ -127,5 +128,6 @@ class QueryAnalyser:
         if word in lex.filler or word.isascii() and word.isalpha():
             return Token(word, SOFT)  # chatter, and English words the glossary does not know
         # An item name typed in full (机动车驾驶证补领) is one token: the action inside still counts.
-        inside = next((lex.actions[a] for a in self._action_words if a in word), None)
-        return Token(word, CORE, action=inside, channel=word in lex.channels)
+        inside = next((a for a in self._action_words if a in word), None)
+        return Token(word, CORE, action=lex.actions[inside] if inside else None, channel=word in lex.channels,
+                     named=word.replace(inside, "", 1) if inside else word)

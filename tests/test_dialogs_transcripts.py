@@ -89,6 +89,17 @@ def test_a_follow_up_that_names_another_item_is_about_that_item(env):
     assert turns[-1].state["item"] == "EXT-001"
 
 
+def test_a_follow_up_naming_another_item_with_its_action_in_one_word_is_about_that_item(env):
+    # 住房公积金提取 and 出生医学证明首次签发 are one word each, an action inside: they still name a matter
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("住房公积金提取在哪里办", ["【住房公积金提取", "办理地点", "3楼", "!【居住证申领】"]),
+        ("低保怎么申请", ["【最低生活保障】"]),
+        ("出生医学证明首次签发需要本人去吗", ["【出生医学证明首次签发】", "!【最低生活保障】"]),
+    ])
+    assert turns[1].state["item"] == "EXT-018" and turns[3].state["item"] == "EXT-023"
+
+
 def test_what_is_not_understood_while_an_item_is_discussed_is_answered_for_that_item(env):
     turns = converse(env, [
         ("居住证", ["【居住证申领】"]),
