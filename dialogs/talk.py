@@ -32,7 +32,7 @@ from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MA
 from .outcome import Outcome  # noqa: F401  (here for the modules that import it from talk)
 from .parse import choice_number, plain, without_emoticons
 from .state import ASKED_CHARS, State
-from .text import WECHAT_TEXT_LIMIT, clip
+from .text import WECHAT_TEXT_LIMIT, clip, fits
 from .workdays import Calendar, is_open, next_opening
 
 if TYPE_CHECKING:
@@ -156,6 +156,17 @@ def about_item(state: State, item_id: str, want: str | None, env: "Env", budget:
 # Text
 # ---------------------------------------------------------------------------------------------------------------
 
+def _picked(state: State, text: str, env: "Env", budget: int) -> Outcome | None:
+    """The item the citizen picked from the numbered choices, by number ("2", "2要带什么") or by name."""
+    choices = state["choices"]
+    pick = choice_number(text)
+    if pick and 1 <= pick[0] <= len(choices):
+        want = _want_of(pick[1], env) if pick[1] else state["want"]
+        return about_item(state, choices[pick[0] - 1], want, env, budget)
+    named = _named_choice(text, choices, env) if not pick else None
+    return about_item(state, named, state["want"], env, budget) if named else None
+
+
 def _titles(ids: list[str], env: "Env") -> list[str]:
     return [env.catalogue.get(i).title for i in ids]
 
@@ -250,6 +261,13 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
         return Outcome(_next(state, item=state["item"]),
                        [wording.EMOTICONS_ONLY + ("\n" + kept if kept else "")])
     text = said
+    if state["choices"] and state.get("flow"):  # choices offered for a question asked in the middle of a flow
+        picked = _picked(state, text, env, budget)
+        if picked is not None:
+            note = flows.paused_note(picked.state)
+            if note and fits(picked.replies[0] + "\n" + note, budget):
+                picked.replies[0] += "\n" + note
+            return picked
     in_flow = flows.continue_flow(state, text, env, budget)  # a flow in progress answers first (not 转人工)
     if in_flow is not None:
         return in_flow
@@ -262,18 +280,14 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
 
     pick = choice_number(text)
     if state["choices"]:
+        picked = _picked(state, text, env, budget)
+        if picked is not None:
+            return picked
         choices = state["choices"]
         if pick:
-            number, rest = pick
-            if 1 <= number <= len(choices):
-                want = _want_of(rest, env) if rest else state["want"]
-                return about_item(state, choices[number - 1], want, env, budget)
-            head = f"没有第{number}项。请回复1到{len(choices)}之间的数字："
+            head = f"没有第{pick[0]}项。请回复1到{len(choices)}之间的数字："
             return Outcome(_next(state, choices=choices, want=state["want"]),
                            [choices_text(_titles(choices, env), budget, head=head)], miss=True)
-        named = _named_choice(text, choices, env)
-        if named:
-            return about_item(state, named, state["want"], env, budget)
     elif state["menu"] and pick and not pick[1]:
         number = pick[0]
         if 1 <= number <= len(MENU):
@@ -337,14 +351,6 @@ def hall_hours(env: "Env", budget: int) -> str:
     hall, calendar = env.hall.hall, env.calendar or Calendar()
     opens = next_opening(hall.schedule.periods, calendar, env.now)
     return clip(wording.hall_hours_text(hall, is_open(hall.schedule, calendar, env.now), opens), budget)
-
-
-def answer_aside(state: State, consultation: "Consultation", text: str, env: "Env", budget: int) -> Outcome:
-    """A question that names its item, asked in the middle of a flow: answered as outside one (the item becomes
-    the one discussed; the flow in the state is left as it is)."""
-    item_id = consultation.decision.choices[0].id
-    return Outcome(_next(state, item=item_id, asked=text.strip()[:ASKED_CHARS]),
-                   [reply(consultation, env.catalogue, env.hall, budget)])
 
 
 def _consult(state: State, consultation: "Consultation", asked: str, wanted: str | None, env: "Env",

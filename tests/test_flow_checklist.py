@@ -177,6 +177,32 @@ def test_a_person_asked_for_midway_keeps_the_checklist():
     assert turns[-1].state["flow"]["name"] == "checklist"
 
 
+def test_questions_about_another_matter_midway_are_answered_and_followed_up_then_continue_goes_back():
+    turns = converse(env_at(), [*START, ("2没有", []),
+        ("退休了公积金怎么提", ["【住房公积金提取", "材料核对还没办完", "继续", "!没看懂"]),
+        ("电话多少", ["【住房公积金提取", "咨询电话", "还没办完", "!没看懂"]),
+        ("水资源公报查阅", ["【水资源公报查阅】", "还没办完", "!没看懂"]),
+        ("继续", ["4. 《居住证申领表》"]),
+        ("电话多少", ["【居住证申领】", "咨询电话"]),
+    ])
+    assert [t.state["flow"]["name"] for t in turns[3:]] == ["checklist"] * 5
+    assert turns[3].state["flow"]["fails"] == 0
+
+
+def test_a_question_midway_that_has_choices_shows_them_and_a_number_picks_one_not_a_material():
+    turns = converse(env_at(), [*START,
+        ("补办身份证多久能拿", ["哪一项", "1. 居民身份证", "还没办完", "!没看懂"]),
+        ("1", ["【居民身份证", "办理时限", "还没办完", "!这一项您有吗"]),
+        ("继续", ["1. 本人身份证", "都有请回复“都有”"]),
+        ("都有", ["4. 《居住证申领表》"]),
+    ])
+    assert turns[3].state["flow"] == turns[1].state["flow"]  # the number answered nothing in the checklist
+
+
+def test_a_question_midway_about_a_thing_no_item_is_found_for_asks_the_step_again():
+    converse(env_at(), [*START, ("房产证明去哪开", ["没看懂您的回答", "!办理地点"])])
+
+
 # --- photos -------------------------------------------------------------------------------------------------------
 
 def test_photos_during_the_checklist_are_kept_for_the_materials_shown_and_count_as_there():

@@ -60,6 +60,7 @@ from ..workdays import Calendar
 
 if TYPE_CHECKING:
     from knowledge.model import HallData, Item
+    from knowledge.service import Consultation
 
     from ..engine import Env
     from ..views import CaseView
@@ -92,7 +93,7 @@ GOING_ON = "您正在{title}，我们接着来。"
 PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“取消”不办了。）"
 
 # How a question is asked: its words, or a question mark.
-_QUESTION = re.compile(r"[吗么？?]|怎样|如何|哪|什么|啥|多少|多久|几[点天个时]|能不能|可不可以|是不是|有没有|要不要")
+_QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]|能不能|可不可以|是不是|有没有|要不要")
 _BACK_WORDS = frozenset({"返回", "上一步", "上一个", "回上一步", "回到上一步", "后退", "退回"})
 _RESTART_WORDS = frozenset({"重新开始", "重来", "从头开始", "从头来", "重新来", "重新填", "全部重填", "重新预约"})
 _LEAVE_WORDS = frozenset({"取消", "退出", "不办了", "不约了", "不填了", "不弄了", "结束", "算了", "不要了", "停止"})
@@ -537,22 +538,34 @@ def _take(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int,
 
 
 def _aside(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int) -> Outcome | None:
-    """Not an answer to the step but a question about another matter ("社保卡补办收费吗" where the phone number was
-    asked): answered, the flow kept at its step (not counted as a failed answer), and the citizen told how to go
-    on. Only a question ("身份证丢了" may well answer a checklist) with a confident answer that names one item
-    counts; anything less is the step asked again."""
-    if not _QUESTION.search(text):
-        return None
+    """Not an answer to the step but a question of its own ("社保卡补办收费吗", "退休了公积金怎么提", or "电话多少"
+    about the item asked of before): answered as it would be outside the flow, the flow kept at its step (not
+    counted as a failed answer) and the citizen told how to go on; numbered choices offered there are picked from
+    by the next message (talk.py). Only a question, or an item's name alone, counts ("身份证丢了" may well answer a
+    checklist), not one about a thing no item is found for ("房产证明去哪开" in a checklist); what is not understood
+    outside the flow either, or would start another flow, is the step asked again."""
     consultation = ctx.env.consult(text)
-    if consultation.decision.kind != "answer" or consultation.decision.tentative:
+    if not _QUESTION.search(text) and not _an_item_named(consultation):
         return None
-    from ..talk import answer_aside  # talk.py imports this package, so not at the top
+    if consultation.query.subject_words and consultation.decision.kind == "decline":
+        return None  # "房产证明去哪开": about a thing of this flow's, which the guide's place does not answer
+    from ..talk import handle_text  # talk.py imports this package, so not at the top
 
     note = PAUSED.format(title=flow.title)
-    state = next_state(ctx.state, flow=_record(flow, name, ctx.data, fails))
-    outcome = answer_aside(state, consultation, text, ctx.env, budget - len(note.encode("utf-8")) - 1)
+    record = _record(flow, name, ctx.data, fails)
+    outcome = handle_text(next_state(ctx.state, flow=None), text, ctx.env, budget - len(note.encode("utf-8")) - 1)
+    if outcome.miss or outcome.effects or outcome.state is None or outcome.state.get("flow") or not outcome.replies:
+        return None
+    outcome.state["flow"] = record
     outcome.replies[0] = f"{outcome.replies[0]}\n{note}"
     return outcome
+
+
+def _an_item_named(consultation: "Consultation") -> bool:
+    """The message is an item's name ("水资源公报查阅"), nothing else."""
+    decision = consultation.decision
+    return decision.kind == "answer" and not decision.tentative and decision.choices[0].coverage >= 1.0 \
+        and not consultation.query.fields
 
 
 def _confirm(flow: Flow, ctx: Ctx, text: str, fails: int, budget: int) -> Outcome:
@@ -767,7 +780,9 @@ def continue_flow(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT
         return Outcome(next_state(state, flow=None), [clip(LEFT.format(title=flow.title), budget)])
     if intent == HELP:
         return _help(flow, ctx, current, fails, budget)
-    if words in _CONTINUE_WORDS:
+    if words in _CONTINUE_WORDS:  # back to the flow, and to its item after questions about others
+        if flow.needs_item and ctx.data.get("item"):
+            ctx.state = {**ctx.state, "item": ctx.data["item"]}
         return _ask(flow, ctx, current, [], fails, budget)
     if current != record.get("step"):  # an answer kept at the summary no longer holds: ask it again
         return _ask(flow, ctx, current, [ASK_AGAIN], budget=budget, miss=None)
