@@ -219,11 +219,17 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
 
 def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str | None:
     """A follow-up in words fields.txt does not list ("要等几天", "要花钱吗", "老伴能替我去吗"): the part of the guide
-    its first cue word points at (knowledge/data/lexicon/field_cues.txt), unless it names an action on a thing
-    ("出生证明丢了能补吗") or something the matcher found ("婚姻登记处在哪")."""
+    its last cue word points at (knowledge/data/lexicon/field_cues.txt; failing those, field_hints.txt), unless it
+    names an action on a thing ("出生证明丢了能补吗"; asking to book is about the item at hand), something the
+    matcher found ("婚姻登记处在哪"), or how to do a thing it names ("小孩上幼儿园报名咋弄")."""
     query = consultation.query
-    cue = next((f for f in query.cued_fields if f in FIELD_ORDER), None)
-    if cue is None or query.actions or _names_another_item(consultation, state["item"], env):
+    cue = next((f for f in query.cued_fields if f in FIELD_ORDER or f in ("booking", "process", BRING)), None)
+    cue = "materials" if cue == BRING else cue
+    if cue is None or _names_another_item(consultation, state["item"], env):
+        return None
+    if query.actions and not (cue == "booking" and query.actions == {"预约"}):  # "去之前要预约不" is about this item
+        return None
+    if cue == "process" and query.subject_words:  # "孙子上小学报名咋弄": how to do what it names
         return None
     if query.subject_words and consultation.decision.kind != "decline":
         return None  # "婚姻登记处在哪": the matcher found what it names, let the question be answered as asked
@@ -303,7 +309,10 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     asked = text.strip()[:ASKED_CHARS]
     wanted = _field(consultation)
     item_id = state["item"]
-    if BRING in consultation.query.fields and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
+    if wanted == "condition" and item_id:  # "网上能不能直接办": a bare 能不能 yields to what the cue words ask
+        wanted = _cued_field(state, consultation, env) or wanted
+    brings = BRING in consultation.query.fields or consultation.query.cued_fields[:1] == (BRING,)  # "要拿过去不"
+    if brings and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
         return _bring(state, consultation, asked, env, budget)
     cued = _cued_field(state, consultation, env) if item_id and not wanted and not state["choices"] else None
     if cued == "materials" and consultation.query.topic_words:  # "要带户口本吗"

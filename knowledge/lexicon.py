@@ -5,6 +5,7 @@ Files (plain UTF-8 text under knowledge/data/lexicon/, '#' starts a comment):
   actions.txt   规范词: 同义词 ...           what is being done (补领, 换领, 注销 ...)
   fields.txt    字段: 说法 ...               which part of a guide is asked about (materials, place ...)
   field_cues.txt 字段: 提示字 ...             cues for a follow-up that uses none of those phrases (要等几天)
+  field_hints.txt 字段: 提示字 ...            weaker cues, the people and things a follow-up mentions (老伴, 公交)
   filler.txt    words that carry nothing for matching
   channels.txt  where or on what a citizen does it (支付宝, 网上, 打印): how, not which case
   regions.txt   place names around a question
@@ -33,6 +34,7 @@ class Lexicon:
     actions: Mapping[str, str]  # any wording -> canonical action
     fields: Mapping[str, str]  # phrase -> field name
     field_cues: Mapping[str, str]  # cue found anywhere in a follow-up -> field name
+    field_hints: Mapping[str, str]  # the same, heeded only when no cue is found
     filler: frozenset[str]
     channels: frozenset[str]
     regions: frozenset[str]
@@ -147,6 +149,7 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         actions=MappingProxyType(_group_file(directory / "actions.txt", problems)),
         fields=MappingProxyType(_group_file(directory / "fields.txt", problems, FIELDS)),
         field_cues=MappingProxyType(_group_file(directory / "field_cues.txt", problems, FIELDS)),
+        field_hints=MappingProxyType(_group_file(directory / "field_hints.txt", problems, FIELDS)),
         filler=_word_file(directory / "filler.txt", problems),
         channels=_word_file(directory / "channels.txt", problems),
         regions=_word_file(directory / "regions.txt", problems),

@@ -40,7 +40,7 @@ class Query:
     actions: frozenset[str] = frozenset()
     fields: tuple[str, ...] = ()  # in order of appearance
     core_text: str = ""
-    cued_fields: tuple[str, ...] = ()  # fields whose cue words appear in the text, first cue first (follow-ups)
+    cued_fields: tuple[str, ...] = ()  # fields whose cue words appear in the text, the last cue first, hints after
 
     @property
     def empty(self) -> bool:
@@ -63,6 +63,15 @@ class Query:
             if _subject(token):
                 words.append(token.text)
         return tuple(words)
+
+
+def _places(text: str, word: str) -> list[int]:
+    """Where `word` begins in `text`, every time."""
+    places, at = [], text.find(word)
+    while at >= 0:
+        places.append(at)
+        at = text.find(word, at + 1)
+    return places
 
 
 def _subject(token: Token) -> bool:
@@ -111,8 +120,16 @@ class QueryAnalyser:
         return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core, self._cued(text))
 
     def _cued(self, text: str) -> tuple[str, ...]:
-        found = sorted((text.find(cue), field) for cue, field in self.lexicon.field_cues.items() if cue in text)
-        return tuple(dict.fromkeys(field for _, field in found))
+        """Fields by their cue words, then by their hints: the last found first, since a Chinese question ends with
+        what it asks ("我上班没空叫我爸去行吗", "老伴的身份证要带上不"); a cue overlapping a longer one is part of it
+        (帮着填 in 帮着填表, 电话 in 打电话能办)."""
+        fields: list[str] = []
+        for words in (self.lexicon.field_cues, self.lexicon.field_hints):
+            found = [(at, at + len(cue), field) for cue, field in words.items() for at in _places(text, cue)]
+            kept = [(start, field) for start, end, field in found
+                    if not any(s < end and start < e and e - s > end - start for s, e, _ in found)]
+            fields += (field for _, field in sorted(kept, key=lambda hit: -hit[0]))
+        return tuple(dict.fromkeys(fields))
 
     def _classify(self, word: str, lex: Lexicon) -> Token:
         if word in lex.actions:

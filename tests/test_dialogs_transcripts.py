@@ -147,6 +147,38 @@ def test_a_follow_up_in_other_words_is_answered_from_its_cue_words(env):
     assert all(t.state["item"] == RESIDENCE for t in turns)
 
 
+def test_a_follow_up_is_answered_for_what_its_end_asks_and_for_the_people_and_things_it_mentions(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("我下午上班没空，让我爸去办行吗", ["可以为您代办", "!办理时间"]),  # 上班 is the citizen's, 让…去 the question
+        ("我闺女去可以不", ["可以为您代办"]),  # a person named and nothing else: who may go
+        ("那边好停车不", ["办理地点"]),
+        ("春节开不开门呀", ["办理时间"]),
+        ("给个座机号呗", ["咨询电话"]),
+        ("我七十多了还能申请不", ["办理条件"]),
+        ("手机上能不能弄", ["网上办", "!办理条件"]),  # a bare 能不能 yields to what is asked
+        ("整个流程是啥样的", ["需要带：", "办理地点", "办理时限"]),  # how it is done: the whole guide
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+
+
+def test_whether_to_bring_a_thing_and_whether_to_book_in_other_words_are_about_the_item_at_hand(env):
+    turns = converse(env, [
+        ("结婚登记", ["【结婚登记】"]),
+        ("户口簿得带着吗", ["要带", "本人有效的身份证、户口簿"]),
+        ("去办之前得先预约不", ["为您预约【结婚登记】", "请选择服务方式"]),
+    ])
+    assert turns[-1].state["flow"]["data"]["item"] == "EXT-001"
+
+
+def test_how_to_do_another_thing_is_not_answered_with_the_items_guide(env):
+    converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("小孩上幼儿园报名咋弄", ["!【居住证申领】"]),
+        ("营业执照怎么办", ["!【居住证申领】"]),
+    ])
+
+
 def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),

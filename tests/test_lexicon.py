@@ -130,6 +130,12 @@ def test_an_unknown_field_name_in_field_cues_txt_is_named_with_its_line(lexicon_
     assert (problem.path, problem.line, problem.field) == (str(lexicon_dir / "field_cues.txt"), number, "cost")
 
 
+def test_an_unknown_field_name_in_field_hints_txt_is_named_with_its_line(lexicon_dir):
+    [number] = append(lexicon_dir / "field_hints.txt", "who: 闺女")
+    problem = only(problems_loading(lexicon_dir))
+    assert (problem.path, problem.line, problem.field) == (str(lexicon_dir / "field_hints.txt"), number, "who")
+
+
 def test_an_unknown_field_name_in_fields_txt_is_named_with_the_allowed_ones(lexicon_dir):
     [number] = append(lexicon_dir / "fields.txt", "cost: 多少钱呀 贵不贵")
     problem = only(problems_loading(lexicon_dir))
