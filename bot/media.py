@@ -4,8 +4,8 @@ A push carries only a media id: WeChat keeps the photo itself for 3 days. The tu
 in the turn's transaction); the worker's `PhotoFetcher` chore then downloads the photo through the API
 (`GET /cgi-bin/media/get`) into the database, so that staff see it on the case page and in the 转人工
 conversation long after WeChat has dropped it. A fetch that fails for a passing reason (network, WeChat busy) is
-tried again later, backing off, for as long as WeChat keeps the photo; one WeChat no longer has is marked failed
-with the reason, for staff to ask the citizen again. Rows stay when the citizen unfollows (records, not
+tried again later, backing off, for as long as WeChat keeps the photo; one WeChat no longer has, or one over
+10 MB, is marked failed with the reason, for staff to ask the citizen again. Rows stay when the citizen unfollows (records, not
 conversation state).
 """
 from __future__ import annotations
@@ -39,6 +39,7 @@ BATCH = 10  # photos at most per round of the chore
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp"})
 
 GONE = "微信已不再保存这张照片（只保存3天），请联系群众重新发送。"
+TOO_LARGE = "照片太大（超过10MB），没有取回。请联系群众重新拍一张发送，或把材料带到窗口。"
 
 
 class KeptMedia(Base):
@@ -148,7 +149,7 @@ class PhotoFetcher:
             return row
 
     def _fetch(self, row_id: int, now: datetime) -> bool:
-        from .wechat_api import INVALID_MEDIA_ERRCODE, WeChatAPIError, WeChatUnavailable
+        from .wechat_api import INVALID_MEDIA_ERRCODE, MediaTooLarge, WeChatAPIError, WeChatUnavailable
 
         row = self._claim(row_id, now)
         if row is None:
@@ -163,6 +164,9 @@ class PhotoFetcher:
                 self._fail(row, GONE, f"errcode {exc.errcode}")
             else:
                 self._retry(row, now, f"errcode {exc.errcode}")
+            return False
+        except MediaTooLarge as exc:
+            self._fail(row, TOO_LARGE, str(exc))
             return False
         except WeChatUnavailable as exc:
             self._retry(row, now, str(exc))

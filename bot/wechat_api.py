@@ -70,6 +70,10 @@ class WeChatUnavailable(Exception):
     """WeChat could not be reached or did not answer with JSON (network, timeout, HTTP error): try again later."""
 
 
+class MediaTooLarge(Exception):
+    """The medium is over MAX_MEDIA_BYTES: trying again would fetch the same file."""
+
+
 @dataclass(frozen=True)
 class Media:
     content: bytes
@@ -187,7 +191,7 @@ class WeChatAPI:
     def get_media(self, media_id: str) -> Media:
         """A temporary medium (a photo a citizen sent) by its media id: `GET /cgi-bin/media/get`, which answers
         with the file itself, or with JSON when it cannot (40007: no such medium any more). Raises WeChatAPIError,
-        or WeChatUnavailable (network, HTTP error, or a file over MAX_MEDIA_BYTES)."""
+        WeChatUnavailable (network, HTTP error) or MediaTooLarge (a file over MAX_MEDIA_BYTES)."""
         path = "/cgi-bin/media/get"
         token = self.access_token()
         answer = self._get_file(path, {"media_id": media_id}, token)
@@ -249,7 +253,7 @@ class WeChatAPI:
                 for chunk in response.iter_content(64 * 1024):
                     received += chunk
                     if len(received) > MAX_MEDIA_BYTES:
-                        raise WeChatUnavailable(f"{path}: the file is over {MAX_MEDIA_BYTES // 2**20} MB")
+                        raise MediaTooLarge(f"{path}: the file is over {MAX_MEDIA_BYTES // 2**20} MB")
         except requests.RequestException as exc:
             raise WeChatUnavailable(f"{path}: {type(exc).__name__}: {scrub(str(exc))}") from None
         content = bytes(received)

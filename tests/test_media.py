@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.media import (FAILED, FETCHED, GONE, PENDING, KeptMedia, PhotoFetcher, case_photos, keep_media,
+from bot.media import (FAILED, FETCHED, GONE, PENDING, TOO_LARGE, KeptMedia, PhotoFetcher, case_photos, keep_media,
                        photo_file, status_text)
-from bot.wechat_api import WeChatAPI
+from bot.wechat_api import MAX_MEDIA_BYTES, WeChatAPI
 from dialogs.effects import KeepMedia
 from fake_wechat import FakeWeChat
 
@@ -86,6 +86,18 @@ def test_a_photo_wechat_no_longer_has_is_marked_for_staff(model_sessions, fake):
         row = row_of(model_sessions, row_id)
         assert row.fetch_status == FAILED and status_text(row) == GONE and not row.shown_inline
     assert [r[1]["media_id"] for r in fake.requests if r[0] == "/cgi-bin/media/get"] == ["NOT-AT-WECHAT"]
+
+
+def test_a_photo_over_the_size_limit_is_marked_for_staff_at_once_not_fetched_for_days(model_sessions, fake):
+    fake.media["BIG"] = (JPEG[:4] + b"\0" * MAX_MEDIA_BYTES, "image/jpeg")
+    row_id = kept(model_sessions, "BIG")
+    fetcher = PhotoFetcher(model_sessions, api_of(fake))
+    assert fetcher(NOW) == 0
+    row = row_of(model_sessions, row_id)
+    assert row.fetch_status == FAILED and status_text(row) == TOO_LARGE and "重新" in TOO_LARGE
+    assert fetcher(NOW + timedelta(hours=7)) == 0 and fetch_requests(fake) == 1
+    with model_sessions() as session:
+        assert photo_file(session, row) is None
 
 
 def test_something_that_is_not_an_image_is_kept_but_not_shown_inline(model_sessions, fake):
