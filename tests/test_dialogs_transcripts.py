@@ -320,6 +320,8 @@ def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
 
 def test_a_business_licence_is_a_company_registration_not_a_foundation(env):
     converse(env, [("我要办营业执照", ["有限责任公司设立登记", "!基金会", "!股权出质"])])
+    converse(env, [("营业执照怎么办", ["有限责任公司设立登记", "!基金会", "!没有找到"])])
+    converse(env, [("居住证", []), ("营业执照要多少钱", ["有限责任公司设立登记", "!【居住证申领】", "!没有找到"])])
 
 
 def test_asking_when_the_hall_is_open_gets_its_hours_whether_it_is_open_now_and_the_next_opening(env):
