@@ -318,6 +318,10 @@ def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     assert turns[1].state["misses"] == 1
 
 
+def test_a_childs_household_registration_asked_with_the_verb_after_it_is_the_birth_registration(env):
+    converse(env, [("孩子户口怎么上", ["【出生登记", "!户口页借出"])])  # as 上户口: not lending the register page
+
+
 def test_a_business_licence_is_a_company_registration_not_a_foundation(env):
     converse(env, [("我要办营业执照", ["有限责任公司设立登记", "!基金会", "!股权出质"])])
     converse(env, [("营业执照怎么办", ["有限责任公司设立登记", "!基金会", "!没有找到"])])
