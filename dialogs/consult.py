@@ -259,8 +259,9 @@ ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "p
 
 
 def names_a_matter(query: "Query") -> bool:
+    """The question names a matter of its own: something asked of it, or done to it ("户口本怎么补")."""
     field = asked_field(query.fields) or ("process" if "process" in query.fields else None)  # 怎么办, 怎么申请
-    return bool(query.topic_words) and field in ABOUT_A_MATTER
+    return bool(query.topic_words) and (field in ABOUT_A_MATTER or bool(query.actions))
 
 
 UNDERSTOOD_AT = 0.45  # below this the nearest item says nothing about the question (chit-chat, noise)

@@ -128,8 +128,8 @@ def test_time_limits_read_naturally(raw, shown):
 
 
 class _Query:
-    def __init__(self, fields=(), topic_words=()):
-        self.fields, self.topic_words = fields, topic_words
+    def __init__(self, fields=(), topic_words=(), actions=frozenset()):
+        self.fields, self.topic_words, self.actions = fields, topic_words, actions
 
 
 class _Decision:

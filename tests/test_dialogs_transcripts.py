@@ -318,6 +318,10 @@ def test_a_number_with_no_list_shown_says_there_is_nothing_to_pick(env):
     assert turns[1].state["misses"] == 1
 
 
+def test_a_thing_to_be_done_that_the_catalogue_does_not_have_is_declined_as_such_not_as_not_understood(env):
+    converse(env, [("户口本怎么补", ["没有找到您问的事项", "转人工", "!帮办小助手"])])
+
+
 def test_a_childs_household_registration_asked_with_the_verb_after_it_is_the_birth_registration(env):
     converse(env, [("孩子户口怎么上", ["【出生登记", "!户口页借出"])])  # as 上户口: not lending the register page
 
