@@ -336,17 +336,33 @@ def test_a_burst_that_outlasts_the_budget_loses_nothing(tmp_path, use):
     assert sorted(state_of(app, user)["seen"]) == sorted(words)
 
 
+class Meeting(Dialogue):
+    """Every turn waits until all `parties` turns are in the dialogue at once: only turns run side by side meet."""
+
+    def __init__(self, parties: int):
+        super().__init__()
+        self.barrier = threading.Barrier(parties, timeout=20)
+        self.met = 0
+
+    def __call__(self, state, message, env):
+        self.barrier.wait()  # a turn held up by another user's would never arrive: BrokenBarrierError for all
+        with self.guard:
+            self.met += 1
+        return super().__call__(state, message, env)
+
+
 def test_two_users_are_not_held_up_by_each_other(app, use):
-    use(Dialogue(delay=0.3))
-    started = time.monotonic()
-    threads = [threading.Thread(target=WeChat(app.test_client()).post, args=(text(random_user(), "你好"),))
-               for _ in range(4)]
+    meeting = use(Meeting(4))
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(WeChat(app.test_client()).post(
+        text(random_user(), "你好")))) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
 
-    assert time.monotonic() - started < 1.0
+    assert meeting.met == 4  # the four users' turns were in the dialogue at the same time
+    assert len(answers) == 4
 
 
 # ---- effects --------------------------------------------------------------------------------------------------
