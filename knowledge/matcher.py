@@ -17,7 +17,7 @@ The best hit also carries two facts for the decision step (knowledge/decide.py),
   not a sub-case, and are not counted; a one-character noun before the item's words (有房取公积金, jieba's
   dictionary tags it) is counted.
 Candidates come from an inverted index over character and pinyin pairs (numpy), so a 50,000-item catalogue
-stays fast; only the best 80 candidates are scored exactly.
+stays fast; only the best 40 candidates are scored exactly.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ SIDE_ACTIONS = frozenset({"查询", "预约"})
 LIFECYCLE_ACTIONS = frozenset({"首次申领", "换领", "补领", "延续"})
 GENERIC_ITEM_CREDIT = 0.75
 DEFAULT_ACTIONS = frozenset({"首次申领", "设立", "许可", "核准", "认定", "报名", "申报", "确认", "备案"})
-CANDIDATES = 80
+CANDIDATES = 40
 TYPO_SIMILARITY = 80  # rapidfuzz partial_ratio of a core word against the item name
 TYPO_CREDIT = 0.6
 # A word in at least this share of the items' guides (and at least two) is procedure vocabulary, not a sub-case.

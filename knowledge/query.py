@@ -3,6 +3,7 @@ dictionary, and mark each character as core (must be explained by the item) or s
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 import jieba
@@ -65,13 +66,9 @@ class Query:
         return tuple(words)
 
 
-def _places(text: str, word: str) -> list[int]:
-    """Where `word` begins in `text`, every time."""
-    places, at = [], text.find(word)
-    while at >= 0:
-        places.append(at)
-        at = text.find(word, at + 1)
-    return places
+def _alternation(words) -> re.Pattern:
+    """One pattern for all `words`, the longest tried first."""
+    return re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)))
 
 
 def _subject(token: Token) -> bool:
@@ -95,6 +92,8 @@ class QueryAnalyser:
         self._names = "\n".join(self.extra_words)  # to tell a place name (二七区) from catalogue wording (开发区)
         self._aliases = alias_pattern(self.lexicon.aliases)
         self._action_words = tuple(sorted((w for w in self.lexicon.actions if len(w) > 1), key=len, reverse=True))
+        self._cue_patterns = tuple((_alternation(words), words)
+                                   for words in (self.lexicon.field_cues, self.lexicon.field_hints) if words)
 
     def rewrite(self, question: str) -> str:
         text = drop_years(clean(question))
@@ -121,14 +120,12 @@ class QueryAnalyser:
 
     def _cued(self, text: str) -> tuple[str, ...]:
         """Fields by their cue words, then by their hints: the last found first, since a Chinese question ends with
-        what it asks ("我上班没空叫我爸去行吗", "老伴的身份证要带上不"); a cue overlapping a longer one is part of it
-        (帮着填 in 帮着填表, 电话 in 打电话能办)."""
+        what it asks ("我上班没空叫我爸去行吗", "老伴的身份证要带上不"). Words are found left to right, the longest at
+        each place, so a cue inside a longer one found first is part of it (电话 in 打电话能办, 填表 in 帮着填表)."""
         fields: list[str] = []
-        for words in (self.lexicon.field_cues, self.lexicon.field_hints):
-            found = [(at, at + len(cue), field) for cue, field in words.items() for at in _places(text, cue)]
-            kept = [(start, field) for start, end, field in found
-                    if not any(s < end and start < e and e - s > end - start for s, e, _ in found)]
-            fields += (field for _, field in sorted(kept, key=lambda hit: -hit[0]))
+        for pattern, words in self._cue_patterns:
+            found = [(m.start(), words[m.group()]) for m in pattern.finditer(text)]
+            fields += (field for _, field in sorted(found, key=lambda hit: -hit[0]))
         return tuple(dict.fromkeys(fields))
 
     def _classify(self, word: str, lex: Lexicon) -> Token:
