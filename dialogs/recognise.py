@@ -548,6 +548,7 @@ _LEADING_LABEL = re.compile(r"^(?:我的名字是|我的名字叫|名字是|名�
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)*")  # 张三, 买买提·艾力
 _LATIN_NAME = re.compile(r"[A-Za-z]+(?:[ .'\-][A-Za-z]+)*")  # John Smith, O'Neil
 _NOT_IN_NAMES = set("我你他她吗呢吧啊么怎什哪谁想办")  # a sentence, not a name
+_NOT_A_NAME = re.compile(r"多少|多久|几[点天号个次]|电话|号码|材料|地址|时间|预约|要带|收费|为啥|为什么")  # "电话多少"
 _NAME_HELP = "请只输入姓名，比如：张三。"
 
 
@@ -575,7 +576,7 @@ def parse_name(text: str) -> Parsed:
     if _only_a_time(name):  # "明天上午": the answer to another question
         return _fail("这里要填姓名，" + _NAME_HELP)
     if _CHINESE_NAME.fullmatch(name):
-        if set(name) & _NOT_IN_NAMES:
+        if set(name) & _NOT_IN_NAMES or _NOT_A_NAME.search(name):
             return _fail(_NAME_HELP)
         return _ok(name) if 2 <= len(name) <= 15 else _fail("姓名应为2到15个字，" + _NAME_HELP)
     if _LATIN_NAME.fullmatch(name):

@@ -194,6 +194,16 @@ def test_a_question_about_another_matter_midway_is_answered_and_the_booking_wait
     assert effects(turns) == []
 
 
+def test_a_question_where_the_name_is_asked_is_answered_not_taken_for_the_name():
+    turns = converse(env_at(), [
+        ("居住证", []), ("预约", []), ("1", []), ("1", []),
+        ("电话多少", ["咨询电话", "还没办完", "!手机号"]),
+        ("继续", ["姓名"]),
+        ("张三", ["手机号"]),
+    ])
+    assert turns[4].state["flow"]["step"] == "name" and turns[-1].state["flow"]["data"]["name"] == "张三"
+
+
 def test_a_question_that_names_no_matter_midway_is_taken_as_a_wrong_answer():
     turns = converse(env_at(), [
         ("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []),

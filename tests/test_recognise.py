@@ -330,6 +330,16 @@ def test_what_is_not_a_name_is_refused(text):
     assert_refused(parse_name(text))
 
 
+@pytest.mark.parametrize("text", ["电话多少", "材料清单", "要带身份证", "收费标准", "多久能好"])
+def test_a_question_typed_where_the_name_is_asked_is_not_a_name(text):
+    assert_refused(parse_name(text))
+
+
+@pytest.mark.parametrize("text", ["多吉", "次仁多吉", "欧阳多多", "李号"])
+def test_names_with_a_question_words_character_are_still_names(text):
+    assert parse_name(text) == Parsed(text)
+
+
 @pytest.mark.parametrize("text", ["明天上午", "下周三下午", "上午", "后天"])
 def test_a_time_given_where_the_name_is_asked_is_refused_as_a_name(text):
     refused = parse_name(text)
