@@ -199,8 +199,20 @@ def test_a_question_midway_that_has_choices_shows_them_and_a_number_picks_one_no
     assert turns[3].state["flow"] == turns[1].state["flow"]  # the number answered nothing in the checklist
 
 
-def test_a_question_midway_about_a_thing_no_item_is_found_for_asks_the_step_again():
-    converse(env_at(), [*START, ("房产证明去哪开", ["没看懂您的回答", "!办理地点"])])
+def test_where_to_get_a_material_is_answered_from_its_line_and_the_batch_asked_again():
+    turns = converse(env_at(), [*START,
+        ("房产证明去哪开", ["第3项 现住地房主身份证", "请咨询区公安分局", "这几项您有吗", "!办理地点"]),
+        ("4去哪拿", ["第4项 《居住证申领表》", "办理窗口领取"]),
+        ("照片在哪拍", ["第2项 近期一寸彩色照片"]),
+        ("都有", ["4. 《居住证申领表》"]),
+    ])
+    assert [t.state["flow"]["step"] for t in turns[2:5]] == [turns[1].state["flow"]["step"]] * 3  # nothing marked
+    converse(env_at(), [("结婚登记", []), ("材料清单", []),
+                        ("军人婚姻登记证明找谁开", ["由团以上政治机关出具"])])
+
+
+def test_where_to_get_a_thing_that_is_not_a_material_is_asked_of_the_catalogue_instead():
+    converse(env_at(), [*START, ("结婚证去哪开", ["婚姻登记证", "还没办完", "!第1项", "!第3项"])])
 
 
 # --- photos -------------------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rapidfuzz import fuzz
+
 from ..consult import facts
 from ..effects import KeepMedia, MaterialMark, SaveChecklist
 from ..intents import BOOK, MATERIALS, command
@@ -298,9 +300,12 @@ def _batch_answer(index: int, text: str, ctx: Ctx) -> Parsed | Clarify:
     positions = _positions(index, total)
     photos = frozenset(p for p in ctx.data.get("_photos", []) if isinstance(p, int))
     before = _as_ints(ctx.data.get("_said"))
+    how = HOW_ONE if len(positions) == 1 else HOW.format(a=positions[1], b=positions[-1])
+    asked = _where_to_get(text, ctx)
+    if asked is not None:  # a question about one of them, not an answer
+        return Clarify(asked + "\n" + ("这一项您有吗？" if len(positions) == 1 else "这几项您有吗？") + how)
     read = read_marks(text, positions, total, marks_of(ctx.data, index), photos, before)
     if read.reason:
-        how = HOW_ONE if len(positions) == 1 else HOW.format(a=positions[1], b=positions[-1])
         return Parsed(reason=read.reason + how)
     if read.ask:
         return Clarify(read.ask)
@@ -308,6 +313,33 @@ def _batch_answer(index: int, text: str, ctx: Ctx) -> Parsed | Clarify:
         ctx.data["_said"] = {str(k): v for k, v in read.said.items()}
         return Clarify(AND_THE_REST.format(numbers="、".join(str(p) for p in read.unknown)))
     return Parsed({str(k): v for k, v in read.marks.items()})
+
+
+_WHERE_TO_GET = re.compile(r"(?:去哪|在哪|哪里|哪儿|怎么|咋|如何|到哪)(?:里|儿)?(?:开|办|弄|拿|领|取|打印|下载|准备|搞|填|拍|照|买)"
+                           r"|找谁|谁开|谁给")
+_ASKED_NUMBER = re.compile(r"(?:第\s*)?([0-9]{1,2})\s*(?:项|个|条)?")
+CLEAR_MATCH, CLEAR_MARGIN = 70, 10  # rapidfuzz partial_ratio of the words asked about against a material's name
+
+
+def _where_to_get(text: str, ctx: Ctx) -> str | None:
+    """"房产证明去哪开", "第4项在哪拿": where to get one material, as the list at the end says it; None when the
+    question is not that, or does not say clearly which one."""
+    folded = unicodedata.normalize("NFKC", text)
+    asked = _WHERE_TO_GET.search(folded)
+    if asked is None:
+        return None
+    materials = _materials(ctx)
+    number = _ASKED_NUMBER.match(folded)
+    if number and 1 <= int(number.group(1)) <= len(materials):
+        position = int(number.group(1))
+    else:
+        words = folded[:asked.start()].strip(" ，,的")
+        scores = sorted(((fuzz.partial_ratio(words, m), p) for p, m in enumerate(materials, 1)), reverse=True)
+        if not words or scores[0][0] < CLEAR_MATCH or len(scores) > 1 and scores[0][0] - scores[1][0] < CLEAR_MARGIN:
+            return None
+        position = scores[0][1]
+    f = facts(ctx.item, ctx.hall)
+    return f"第{position}项 {_name(materials[position - 1], 24)}：{how_to_get(materials[position - 1], f, ctx.hall.hall.phone)}。"
 
 
 def _batch_step(index: int) -> Step:
