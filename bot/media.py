@@ -5,8 +5,8 @@ in the turn's transaction); the worker's `PhotoFetcher` chore then downloads the
 (`GET /cgi-bin/media/get`) into the database, so that staff see it on the case page and in the 转人工
 conversation long after WeChat has dropped it. A fetch that fails for a passing reason (network, WeChat busy) is
 tried again later, backing off, for as long as WeChat keeps the photo; one WeChat no longer has, or one over
-10 MB, is marked failed with the reason, for staff to ask the citizen again. Rows stay when the citizen unfollows (records, not
-conversation state).
+10 MB, is marked failed with the reason, for staff to ask the citizen again. Rows stay when the citizen unfollows
+(records, not conversation state).
 """
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MA
 from .outcome import Outcome  # noqa: F401  (here for the modules that import it from talk)
 from .parse import choice_number, plain, without_emoticons
 from .state import ASKED_CHARS, State
-from .text import WECHAT_TEXT_LIMIT, clip, fits
+from .text import WECHAT_TEXT_LIMIT, clip
 from .workdays import Calendar, is_open, next_opening
 
 if TYPE_CHECKING:
@@ -270,10 +270,7 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     if state["choices"] and state.get("flow"):  # choices offered for a question asked in the middle of a flow
         picked = _picked(state, text, env, budget)
         if picked is not None:
-            note = flows.paused_note(picked.state)
-            if note and fits(picked.replies[0] + "\n" + note, budget):
-                picked.replies[0] += "\n" + note
-            return picked
+            return flows.with_paused_note(picked, budget)
     in_flow = flows.continue_flow(state, text, env, budget)  # a flow in progress answers first (not 转人工)
     if in_flow is not None:
         return in_flow

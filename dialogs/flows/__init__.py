@@ -726,11 +726,7 @@ def start(name: str, state: State, env: "Env", budget: int = WECHAT_TEXT_LIMIT, 
     if result is None:
         return None
     if isinstance(result, Reply):
-        outcome = _reply(state, result, [], budget)
-        note = paused_note(state)
-        if note and fits(outcome.replies[0] + "\n" + note, budget):
-            outcome.replies[0] += "\n" + note
-        return outcome
+        return with_paused_note(_reply(state, result, [], budget), budget)
     ctx.data = {**result.data, "_begin": sorted(result.data)}
     ctx.state = {**state, **result.changes}
     return _advance(flow, ctx, [result.note], budget)
@@ -862,6 +858,14 @@ def current_question(state: State, env: "Env", budget: int = WECHAT_TEXT_LIMIT) 
     flow, ctx, current, fails = resumed
     outcome = _ask(flow, ctx, current, [], fails, budget)
     return outcome.state, outcome.replies[0]
+
+
+def with_paused_note(outcome: Outcome, budget: int) -> Outcome:
+    """`outcome` saying, when its state has a flow waiting and there is room, that the flow is not finished."""
+    note = paused_note(outcome.state)
+    if note and fits(outcome.replies[0] + "\n" + note, budget):
+        outcome.replies[0] += "\n" + note
+    return outcome
 
 
 def paused_note(state: State) -> str | None:

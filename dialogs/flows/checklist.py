@@ -338,8 +338,8 @@ def _where_to_get(text: str, ctx: Ctx) -> str | None:
         if not words or scores[0][0] < CLEAR_MATCH or len(scores) > 1 and scores[0][0] - scores[1][0] < CLEAR_MARGIN:
             return None
         position = scores[0][1]
-    f = facts(ctx.item, ctx.hall)
-    return f"第{position}项 {_name(materials[position - 1], 24)}：{how_to_get(materials[position - 1], f, ctx.hall.hall.phone)}。"
+    material = materials[position - 1]
+    return f"第{position}项 {_name(material, 24)}：{how_to_get(material, facts(ctx.item, ctx.hall), ctx.hall.hall.phone)}。"
 
 
 def _batch_step(index: int) -> Step:
