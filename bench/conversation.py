@@ -83,6 +83,12 @@ def parts_of(state, env) -> dict[str, str]:
     return {name: _head(about_item(state, state["item"], want, env, 2048).replies[0]) for name, want in wants.items()}
 
 
+def kept_with_item(first, turn) -> bool:
+    """The follow-up's answer is about the item of the first turn: not another item, a decline or a list."""
+    text = "\n".join(turn.replies)
+    return turn.state["item"] == first.state["item"] and not any(m in text for m in NOT_ABOUT_THE_ITEM)
+
+
 def _head(reply: str) -> str:
     return "\n".join(reply.splitlines()[:2])
 
@@ -107,7 +113,7 @@ def main() -> None:
             for question in questions:
                 turn = ask(first.state, question)
                 text = "\n".join(turn.replies)
-                ok = turn.state["item"] == first.state["item"] and not any(m in text for m in NOT_ABOUT_THE_ITEM)
+                ok = kept_with_item(first, turn)
                 kept, total = kept + ok, total + 1
                 if not ok and args.verbose:
                     print(f"    not kept: {start} → {question}: {text.splitlines()[0][:50]}")
@@ -129,7 +135,7 @@ def main() -> None:
                     ok = not (same and text.startswith(f"【{env.catalogue.get(first.state['item']).title}】"))
                     new, news = new + ok, news + 1
                 else:
-                    held = same and not any(m in text for m in NOT_ABOUT_THE_ITEM)
+                    held = kept_with_item(first, turn)
                     accepted = {label} | ALSO_ANSWERS.get(label, set())
                     answered = held and (any(parts.get(a) == _head(turn.replies[0]) for a in accepted)
                                          or (label == "bring" and "材料里" in turn.replies[0]))
@@ -137,7 +143,7 @@ def main() -> None:
                     ok = answered
                 if not ok and args.verbose:
                     print(f"    {label}: {start} → {question}: {text.splitlines()[0][:50]}")
-        total = 4 * sum(label != "new" for _, label in rows)
+        total = len(STARTS) * sum(label != "new" for _, label in rows)
         print(f"{path.stem:10s}  {kept:4d}/{total:<4d}  {right:4d}/{total:<4d}  {new:5d}/{news:<4d}")
 
     from gateway import EVERYDAY  # noqa: E402  (bench/gateway.py's everyday questions)
