@@ -61,7 +61,7 @@ FRESH = ("审批要几个工作日 一周能办好吗 当天能拿吗 地点在�
          "资料要复印吗 照片几张 我妈能帮我跑一趟吗 委托别人要什么 一定得我到场吗 手机上怎么申请 网上能不能弄 线上提交可以吗 "
          "结果会寄过来吗 做好了怎么通知 证去哪里取 热线是多少 能不能先约个时间 去了要等很久吗").split()
 NOT_ABOUT_THE_ITEM = ("帮办小助手", "没有找到", "答不上来", "请回复数字")
-LABELLED = sorted((ROOT / "bench" / "followups").glob("*.tsv"))
+LABELLED = sorted((ROOT / "bench" / "followups").glob("*.tsv"), key=lambda path: (len(path.stem), path.stem))
 # What else answers a label: the whole materials list answers "is X among them" when no line names X.
 ALSO_ANSWERS = {"bring": {"materials"}, "materials": {MATERIALS}}
 

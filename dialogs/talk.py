@@ -223,15 +223,18 @@ def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str |
     names an action on a thing ("出生证明丢了能补吗"; asking to book is about the item at hand), something the
     matcher found ("婚姻登记处在哪"), or how to do a thing it names ("小孩上幼儿园报名咋弄")."""
     query = consultation.query
-    cue = next((f for f in query.cued_fields if f in FIELD_ORDER or f in ("booking", "process", BRING)), None)
-    cue = "materials" if cue == BRING else cue
+    found = next((f for f in query.cued_fields if f in FIELD_ORDER or f in ("booking", "process", BRING)), None)
+    cue = "materials" if found == BRING else found
     if cue is None or _names_another_item(consultation, state["item"], env):
         return None
     if query.actions and not (cue == "booking" and query.actions == {"预约"}):  # "去之前要预约不" is about this item
         return None
-    if cue == "process" and query.subject_words:  # "孙子上小学报名咋弄": how to do what it names
+    # what it names besides the words it asks with ("流程复杂不", "具体步骤说下": 复杂 and 具体步骤 ask how it is done)
+    asking = [word for field, word in query.cues if field == found]
+    named = [w for w in query.subject_words if not any(word in w for word in asking)]
+    if cue == "process" and named:  # "孙子上小学报名咋弄": how to do what it names
         return None
-    if query.subject_words and consultation.decision.kind != "decline":
+    if named and consultation.decision.kind != "decline":
         return None  # "婚姻登记处在哪": the matcher found what it names, let the question be answered as asked
     return cue
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from .normalize import alias_pattern, apply_aliases
 from .problems import DataError, Problem
 
 BUNDLED_DIR = Path(__file__).parent / "data" / "lexicon"
@@ -156,6 +157,29 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
         english=MappingProxyType(english),
         expansions=MappingProxyType(_expansion_file(directory / "expansions.txt", problems)),
     )
+    if not problems:  # every list read: look for words the aliases would rewrite
+        _check_not_rewritten(directory, aliases, problems)
     if problems:
         raise DataError(problems)
     return lexicon
+
+
+# Words looked up in a question after aliases.txt has rewritten it: a word the aliases rewrite is never found.
+# Phrases and words are looked up whole; cues anywhere, so a cue only has to survive inside its rewriting.
+_HEADED = {"fields.txt": False, "field_cues.txt": True, "field_hints.txt": True, "actions.txt": False}  # : inside
+_PLAIN = ("filler.txt", "channels.txt")
+
+
+def _check_not_rewritten(directory: Path, aliases: Mapping[str, str], problems: list[Problem]) -> None:
+    pattern = alias_pattern(aliases)
+    for name in (*_HEADED, *_PLAIN):
+        path = directory / name
+        inside = _HEADED.get(name, False)
+        for number, line in _lines(path, problems):
+            head, _, rest = line.partition(":") if name in _HEADED else ("", "", line)
+            words = rest.split() + ([head.strip()] if name == "actions.txt" else [])
+            for word in (w.lower() for w in words):
+                rewritten = apply_aliases(word, aliases, pattern)
+                if (word not in rewritten) if inside else (rewritten != word):
+                    problems.append(Problem(str(path), number, word, f"aliases.txt rewrites it to {rewritten!r} "
+                                                                     "before it is looked for; write that instead"))

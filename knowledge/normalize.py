@@ -23,6 +23,14 @@ def clean(text: str) -> str:
     return _QUOTES.sub("", text.lower())
 
 
+# "能办不", "要带不啦", "开门不？": a 不 that ends a question asks like 吗 (not after 也, 就, 绝 …: "我就不").
+_ENDING_NOT = re.compile(r"(?<=[\u3400-\u9fff])(?<![不也都就还并决绝可])不(?=[啦嘛哦呀呢啊]*(?:[^0-9a-z\u3400-\u9fff]|$))")
+
+
+def ending_not_as_question(text: str) -> str:
+    return _ENDING_NOT.sub("吗", text)
+
+
 def drop_years(text: str) -> str:
     """"2023年在深圳生的" -> " 在深圳生的": years say when, not what."""
     return _YEAR.sub(" ", text)

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 import jieba
 
 from .lexicon import Lexicon
-from .normalize import alias_pattern, apply_aliases, clean, drop_years, segments, translate_english
+from .normalize import (
+    alias_pattern, apply_aliases, clean, drop_years, ending_not_as_question, segments, translate_english,
+)
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -19,7 +21,7 @@ _OFFICE_ENDINGS = ("局", "厅", "所", "中心", "大厅", "窗口", "办公室
 _PLACE_ENDINGS = ("区", "县", "镇", "乡")
 # "What is needed" on its own asks for the materials; followed by another field's word it asks for that one:
 # 要什么条件 is the conditions, 要啥手续 the materials, 要什么时间 the time.
-_WHAT_IS_NEEDED = frozenset({"要什么", "要啥", "需要什么", "要哪些"})
+_WHAT_IS_NEEDED = frozenset({"要什么", "需要什么", "要哪些"})
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,16 @@ class Query:
     actions: frozenset[str] = frozenset()
     fields: tuple[str, ...] = ()  # in order of appearance
     core_text: str = ""
-    cued_fields: tuple[str, ...] = ()  # fields whose cue words appear in the text, the last cue first, hints after
+    cues: tuple[tuple[str, str], ...] = ()  # (field, word) of the cue words found, the last first, then hints
 
     @property
     def empty(self) -> bool:
         return not self.core_text
+
+    @property
+    def cued_fields(self) -> tuple[str, ...]:
+        """The fields of the cue words found, the last cue's first, then those of the hints."""
+        return tuple(dict.fromkeys(field for field, _ in self.cues))
 
     @property
     def subject_words(self) -> tuple[str, ...]:
@@ -96,7 +103,7 @@ class QueryAnalyser:
                                    for words in (self.lexicon.field_cues, self.lexicon.field_hints) if words)
 
     def rewrite(self, question: str) -> str:
-        text = drop_years(clean(question))
+        text = ending_not_as_question(drop_years(clean(question)))
         text = translate_english(text, self.lexicon.english)
         return apply_aliases(text, self.lexicon.aliases, self._aliases)
 
@@ -118,15 +125,16 @@ class QueryAnalyser:
         core = "".join(t.text for run in runs for t in run if t.kind == CORE)
         return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core, self._cued(text))
 
-    def _cued(self, text: str) -> tuple[str, ...]:
+    def _cued(self, text: str) -> tuple[tuple[str, str], ...]:
         """Fields by their cue words, then by their hints: the last found first, since a Chinese question ends with
         what it asks ("我上班没空叫我爸去行吗", "老伴的身份证要带上不"). Words are found left to right, the longest at
-        each place, so a cue inside a longer one found first is part of it (电话 in 打电话能办, 填表 in 帮着填表)."""
-        fields: list[str] = []
+        each place, so a cue inside a longer one found first is part of it (电话 in 打电话能办, 填表 in 帮着填表).
+        Returns (field, cue word) pairs."""
+        cues: list[tuple[str, str]] = []
         for pattern, words in self._cue_patterns:
-            found = [(m.start(), words[m.group()]) for m in pattern.finditer(text)]
-            fields += (field for _, field in sorted(found, key=lambda hit: -hit[0]))
-        return tuple(dict.fromkeys(fields))
+            found = [(m.start(), words[m.group()], m.group()) for m in pattern.finditer(text)]
+            cues += ((field, word) for _, field, word in sorted(found, key=lambda hit: -hit[0]))
+        return tuple(cues)
 
     def _classify(self, word: str, lex: Lexicon) -> Token:
         if word in lex.actions:

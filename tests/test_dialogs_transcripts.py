@@ -162,6 +162,19 @@ def test_a_follow_up_is_answered_for_what_its_end_asks_and_for_the_people_and_th
     assert all(t.state["item"] == RESIDENCE for t in turns)
 
 
+def test_spoken_and_dialect_question_words_are_understood_like_the_common_ones(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("你们几点关门啊", ["办理时间", "!没有找到"]),  # not 停业 (a shop closing down)
+        ("我这种情况能办不", ["办理条件"]),  # a question's last 不 asks like 吗
+        ("要交钱不啦", ["收费"]),
+        ("流程是咋样的", ["需要带：", "办理地点", "办理时限"]),  # 咋样: 怎样
+        ("流程复杂不", ["需要带：", "办理地点"]),  # 复杂 is how it asks, not a thing it names
+        ("啥时候能拿到证", ["办理时限"]),  # 啥: 什么
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+
+
 def test_whether_to_bring_a_thing_and_whether_to_book_in_other_words_are_about_the_item_at_hand(env):
     turns = converse(env, [
         ("结婚登记", ["【结婚登记】"]),

@@ -124,6 +124,22 @@ def test_a_chained_alias_names_the_line_to_fix(lexicon_dir):
     assert only(problems_loading(lexicon_dir)).line == first
 
 
+def test_a_phrase_the_aliases_rewrite_is_named_since_it_would_never_be_found(lexicon_dir):
+    # 驾照 becomes 机动车驾驶证 before phrases are looked up, so a phrase written with 驾照 never matches
+    [number] = append(lexicon_dir / "fields.txt", "materials: 驾照要带吗")
+    problem = only(problems_loading(lexicon_dir))
+    assert (problem.path, problem.line, problem.field) == (str(lexicon_dir / "fields.txt"), number, "驾照要带吗")
+    assert "机动车驾驶证要带吗" in problem.message
+
+
+def test_a_cue_word_only_has_to_survive_inside_its_rewriting(lexicon_dir):
+    append(lexicon_dir / "field_cues.txt", "materials: 驾驶证")  # inside 机动车驾驶证: still found
+    assert load_lexicon(lexicon_dir).field_cues["驾驶证"] == "materials"
+    [number] = append(lexicon_dir / "field_hints.txt", "materials: 驾照")
+    problem = only(problems_loading(lexicon_dir))
+    assert (problem.path, problem.line, problem.field) == (str(lexicon_dir / "field_hints.txt"), number, "驾照")
+
+
 def test_an_unknown_field_name_in_field_cues_txt_is_named_with_its_line(lexicon_dir):
     [number] = append(lexicon_dir / "field_cues.txt", "cost: 贵")
     problem = only(problems_loading(lexicon_dir))

@@ -7,7 +7,9 @@ import re
 import pytest
 
 from knowledge.lexicon import load_lexicon
-from knowledge.normalize import alias_pattern, apply_aliases, clean, drop_years, pinyin_of, segments, translate_english
+from knowledge.normalize import (
+    alias_pattern, apply_aliases, clean, drop_years, ending_not_as_question, pinyin_of, segments, translate_english,
+)
 from knowledge.query import CORE, SOFT, QueryAnalyser
 
 
@@ -52,6 +54,17 @@ def test_clean_accepts_nothing():
 @pytest.mark.parametrize("text", ["2023年在深圳生的", "2023年度在深圳生的", "23年在深圳生的", "2023在深圳生的"])
 def test_years_are_dropped(text):
     assert drop_years(text).strip() == "在深圳生的"
+
+
+@pytest.mark.parametrize("text, asked", [("能办不", "能办吗"), ("要带不啦？", "要带吗啦？"), ("开门不，12点去", "开门吗，12点去"),
+                                         ("周六上班不 我腿脚不好", "周六上班吗 我腿脚不好")])
+def test_a_question_ending_in_bu_asks_like_ma(text, asked):
+    assert ending_not_as_question(text) == asked
+
+
+@pytest.mark.parametrize("text", ["我就不", "要不要带", "好不好", "不", "不方便", "绝不"])
+def test_a_bu_that_does_not_end_a_question_stays(text):
+    assert ending_not_as_question(text) == text
 
 
 @pytest.mark.parametrize("text", ["今年18岁", "拨打12345", "年龄60岁以上", "60年龄", "第20230号"])
