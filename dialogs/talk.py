@@ -224,6 +224,8 @@ def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str |
     matcher found ("婚姻登记处在哪"), or how to do a thing it names ("小孩上幼儿园报名咋弄")."""
     query = consultation.query
     found = next((f for f in query.cued_fields if f in FIELD_ORDER or f in ("booking", "process", BRING)), None)
+    if found == "hours" and any(field == "booking" for field, _ in query.cues):
+        found = "booking"  # "帮我约个明天上午的号": when is said to book, not to ask the opening hours
     cue = "materials" if found == BRING else found
     if cue is None or _names_another_item(consultation, state["item"], env):
         return None
@@ -231,7 +233,7 @@ def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str |
         return None
     # what it names besides the words it asks with ("流程复杂不", "具体步骤说下": 复杂 and 具体步骤 ask how it is done)
     asking = [word for field, word in query.cues if field == found]
-    named = [w for w in query.subject_words if not any(word in w for word in asking)]
+    named = [w for w in query.subject_words if not any(word in w or w in word for word in asking)]
     if cue == "process" and named:  # "孙子上小学报名咋弄": how to do what it names
         return None
     if named and consultation.decision.kind != "decline":

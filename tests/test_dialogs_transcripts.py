@@ -175,6 +175,26 @@ def test_spoken_and_dialect_question_words_are_understood_like_the_common_ones(e
     assert all(t.state["item"] == RESIDENCE for t in turns)
 
 
+def test_help_from_the_hall_who_may_apply_and_the_steps_asked_in_an_old_persons_words(env):
+    turns = converse(env, [
+        ("低保怎么申请", ["【最低生活保障】"]),
+        ("啥子人才能办", ["办理条件", "!请回复数字"]),  # 什么人才能办: not 人才 (talents)
+        ("大厅有代办服务咩", ["可为您帮办、代办、上门服务"]),
+        ("有帮办的人没得", ["可为您帮办、代办、上门服务"]),
+        ("你们能不能派个人到屋头来给办一下", ["上门服务"]),
+        ("我头一回弄这个啥都不懂 你从头到尾给我讲一下都有哪几步嘛", ["需要带：", "办理地点"]),
+    ])
+    assert all(t.state["item"] == "EXT-016" for t in turns)
+
+
+def test_asking_to_book_for_a_day_starts_the_booking_rather_than_giving_the_hours(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("帮我约个明天上午的号", ["为您预约【居住证申领】", "请选择服务方式", "!办理时间"]),
+    ])
+    assert turns[-1].state["flow"]["data"]["item"] == RESIDENCE
+
+
 def test_whether_to_bring_a_thing_and_whether_to_book_in_other_words_are_about_the_item_at_hand(env):
     turns = converse(env, [
         ("结婚登记", ["【结婚登记】"]),
