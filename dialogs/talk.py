@@ -251,6 +251,19 @@ def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bo
     return not any(word in guide for word in words for guide in guides)
 
 
+def _strays_from_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
+    """A follow-up that names a matter of its own no item was found for: what an item's name calls it, and the
+    guide of the item at hand never mentions ("公积金贷款在哪办", "驾驶证快到期了换证去哪弄" while 居住证 is discussed).
+    It is a new question, not one about this item's place or materials."""
+    if consultation.decision.kind != "decline":
+        return False
+    query = consultation.query
+    asking = [word for _, word in query.cues]  # 窗口 in "去哪个窗口": how it asks, not what
+    guide = _guide_text(env.catalogue.get(item_id))
+    return any(word not in guide and not any(cue in word or word in cue for cue in asking)
+               for word in query.catalogue_words)
+
+
 def _still_about(item_id: str, consultation: "Consultation", env: "Env") -> bool:
     """A message not understood is still about the item being discussed when it names nothing its guide does not
     ("然后呢", "那怎么办"), not when it names something else ("户口本丢了", "新房子装水表找谁")."""
@@ -316,7 +329,9 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     brings = BRING in consultation.query.fields or consultation.query.cued_fields[:1] == (BRING,)  # "要拿过去不"
     if brings and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
         return _bring(state, consultation, asked, env, budget)
-    cued = _cued_field(state, consultation, env) if item_id and not wanted and not state["choices"] else None
+    strays = bool(item_id) and _strays_from_item(consultation, item_id, env)
+    cued = _cued_field(state, consultation, env) if item_id and not wanted and not state["choices"] and not strays \
+        else None
     if cued == "materials" and consultation.query.topic_words:  # "要带户口本吗"
         return _bring(state, consultation, asked, env, budget)
     if cued:
@@ -328,7 +343,7 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     if wanted and state["choices"] and not _names_an_item(consultation) \
             and not _strays(consultation, state["choices"], env):
         return ask_item({**state, "asked": asked}, wanted, env, budget)  # "在哪办" right after choices: which one?
-    if item_id and wanted and not _names_another_item(consultation, item_id, env):
+    if item_id and wanted and not strays and not _names_another_item(consultation, item_id, env):
         outcome = about_item(state, item_id, wanted, env, budget)
         outcome.state["asked"] = asked
         return outcome

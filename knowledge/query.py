@@ -44,6 +44,7 @@ class Query:
     fields: tuple[str, ...] = ()  # in order of appearance
     core_text: str = ""
     cues: tuple[tuple[str, str], ...] = ()  # (field, word) of the cue words found, the last first, then hints
+    matter_names: str = field(default="", repr=False, compare=False)  # the analyser's, for catalogue_words
 
     @property
     def empty(self) -> bool:
@@ -59,6 +60,13 @@ class Query:
         """What the question names besides actions, fields and chatter, two characters or more: 上学 in
         "孩子上学要什么证明"."""
         return tuple(t.text for run in self.runs for t in run if _subject(t))
+
+    @property
+    def catalogue_words(self) -> tuple[str, ...]:
+        """The subject words an item's name uses (住房公积金 and 贷款 in "公积金贷款在哪办"): what a matter is called,
+        not the citizen's circumstances (明天, 老伴)."""
+        return tuple(t.text for run in self.runs for t in run
+                     if _subject(t) and not t.named.isdigit() and t.named in self.matter_names)
 
     @property
     def topic_words(self) -> tuple[str, ...]:
@@ -97,6 +105,8 @@ class QueryAnalyser:
             if 1 < len(word) <= 12:
                 self.tokenizer.add_word(word, freq=max(self.tokenizer.suggest_freq(word), 50))
         self._names = "\n".join(self.extra_words)  # to tell a place name (二七区) from catalogue wording (开发区)
+        # what matters are called: item names, and the everyday words that also find them (营业执照)
+        self._matter_names = "\n".join([self._names, *(w for ws in self.lexicon.expansions.values() for w in ws)])
         self._aliases = alias_pattern(self.lexicon.aliases)
         self._action_words = tuple(sorted((w for w in self.lexicon.actions if len(w) > 1), key=len, reverse=True))
         self._cue_patterns = tuple((_alternation(words), words)
@@ -123,7 +133,8 @@ class QueryAnalyser:
                     fields.append(token.field)
             runs.append(tuple(run))
         core = "".join(t.text for run in runs for t in run if t.kind == CORE)
-        return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core, self._cued(text))
+        return Query(question, text, tuple(runs), frozenset(actions), tuple(fields), core, self._cued(text),
+                     self._matter_names)
 
     def _cued(self, text: str) -> tuple[tuple[str, str], ...]:
         """Fields by their cue words, then by their hints: the last found first, since a Chinese question ends with

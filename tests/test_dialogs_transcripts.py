@@ -212,6 +212,19 @@ def test_how_to_do_another_thing_is_not_answered_with_the_items_guide(env):
     ])
 
 
+def test_a_follow_up_about_a_matter_no_item_is_found_for_is_not_answered_with_the_items_guide(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("另外问下公积金贷款在哪办", ["没有找到", "!办理地点"]),  # not 居住证's window: the wrong office
+        ("车辆年检要带啥", ["没有找到", "!需要带"]),
+        ("办证的地方在哪", ["办理地点"]),  # the office's own words name no other matter
+        ("你们单位在什么位置", ["办理地点"]),
+        ("资料要复印吗", ["【居住证申领】", "!没有找到"]),
+        ("要交费不", ["收费", "!请回复数字"]),
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+
+
 def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),

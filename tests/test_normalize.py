@@ -217,3 +217,11 @@ def test_an_item_name_typed_in_full_still_names_its_action(analyser):
 @pytest.mark.parametrize("text, kept", [("罚款2000元", "2000元"), ("缴满15年", "15年"), ("建校120年", "120年")])
 def test_numbers_that_are_not_years_are_kept(text, kept):
     assert kept in drop_years(text)
+
+
+def test_the_words_an_item_name_uses_are_told_from_a_citizens_circumstances():
+    names = QueryAnalyser(load_lexicon(), extra_words=("住房公积金提取", "机动车驾驶证换证", "居住证申领"))
+    assert names.analyse("另外问下公积金贷款在哪办").catalogue_words == ("住房公积金",)  # via the alias 公积金
+    assert names.analyse("营业执照在哪儿办").catalogue_words == ("营业执照",)  # expansions.txt finds items by it
+    assert names.analyse("我明天上午跟老伴去").catalogue_words == ()
+    assert names.analyse("12点过去行吗").catalogue_words == ()
