@@ -251,6 +251,18 @@ def _strays(consultation: "Consultation", item_ids: list[str], env: "Env") -> bo
     return not any(word in guide for word in words for guide in guides)
 
 
+def _around_the_phrase(query: "Query", wanted: str) -> str | None:
+    """The part of the guide a longer cue word asks about when it holds the phrase that named `wanted` ("去哪拿"
+    holds 去哪, "约个时间" holds 时间): the longer words say more precisely what is asked."""
+    phrases = [t.text for run in query.runs for t in run if t.field and asked_field((t.field,)) == wanted]
+    for field, word in query.cues:
+        part = "materials" if field == BRING else field
+        if part != wanted and (part in FIELD_ORDER or part in ("booking", "process")) \
+                and any(phrase in word and phrase != word for phrase in phrases):
+            return part
+    return None
+
+
 def _strays_from_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
     """A follow-up that names a matter of its own no item was found for: what an item's name calls it, and the
     guide of the item at hand never mentions ("公积金贷款在哪办", "驾驶证快到期了换证去哪弄" while 居住证 is discussed).
@@ -324,6 +336,8 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     asked = text.strip()[:ASKED_CHARS]
     wanted = _field(consultation)
     item_id = state["item"]
+    if wanted and item_id:  # "去哪拿": the cue around 去哪 asks where to collect, not where to apply
+        wanted = _around_the_phrase(consultation.query, wanted) or wanted
     if wanted == "condition" and item_id:  # "网上能不能直接办": a bare 能不能 yields to what the cue words ask
         wanted = _cued_field(state, consultation, env) or wanted
     brings = BRING in consultation.query.fields or consultation.query.cued_fields[:1] == (BRING,)  # "要拿过去不"

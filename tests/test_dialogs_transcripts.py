@@ -187,6 +187,18 @@ def test_help_from_the_hall_who_may_apply_and_the_steps_asked_in_an_old_persons_
     assert all(t.state["item"] == "EXT-016" for t in turns)
 
 
+def test_a_longer_cue_around_a_field_phrase_says_what_is_asked(env):
+    converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("办下来以后是去哪拿啊", ["结果怎么领", "!办理地点"]),  # 去哪拿 holds 去哪: where to collect it
+    ])
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("要不要先约个时间再过去啊", ["为您预约【居住证申领】", "!办理时限"]),  # 约个时间 holds 时间
+    ])
+    assert turns[-1].state["flow"]["data"]["item"] == RESIDENCE
+
+
 def test_asking_to_book_for_a_day_starts_the_booking_rather_than_giving_the_hours(env):
     turns = converse(env, [
         ("居住证", ["【居住证申领】"]),
