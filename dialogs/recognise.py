@@ -226,8 +226,9 @@ def parse_date(text: str, today: date) -> Parsed:
 
 MORNING, AFTERNOON, EVENING = "上午", "下午", "晚上"
 _NOON = "中午"
-_PART_WORDS = {"上午": MORNING, "早上": MORNING, "早晨": MORNING, "中午": _NOON, "下午": AFTERNOON,
-               "傍晚": EVENING, "晚上": EVENING, "夜里": EVENING}
+_PART_WORDS = {"上午": MORNING, "早上": MORNING, "早晨": MORNING, "一早": MORNING, "一大早": MORNING,
+               "清早": MORNING, "上半天": MORNING, "中午": _NOON, "晌午": _NOON, "下午": AFTERNOON,
+               "下半天": AFTERNOON, "傍晚": EVENING, "晚上": EVENING, "夜里": EVENING}
 _PART = re.compile("|".join(_PART_WORDS))
 _CLOCK = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?!\d)")  # 14:30
 # 9点, 九点半, 3点15分, 两点一刻, 14时30分; 分 optional, 整 ("10点整") ignored. Not "早一点" (a bit earlier).
@@ -330,11 +331,12 @@ def parse_when(text: str, today: date) -> Parsed:
 
 # --- yes / no and choices -----------------------------------------------------------------------------------
 
+# With the words older people use in the regions (中, 要得, 得行, 对头, 成; 不中, 要不得, 不得行).
 _YES = {"是", "是的", "好", "好的", "对", "对的", "嗯", "嗯嗯", "可以", "行", "确认", "确定", "没问题", "没错", "同意",
-        "要", "需要", "ok", "okay", "yes", "y", "好滴", "妥"}
+        "要", "需要", "ok", "okay", "yes", "y", "妥", "中", "要得", "得行", "对头", "成", "没得问题", "当然"}
 _NO = {"不", "不是", "不用", "不要", "算了", "没有", "否", "no", "n", "不对", "错了", "不需要", "不行", "不可以",
-       "不好", "不同意", "不确认", "别", "不了", "没", "不必"}
-_TRAILING_PARTICLES = "啊呀吧呢哦噢了的哈嘛"
+       "不好", "不同意", "不确认", "别", "不了", "没", "不必", "不中", "要不得", "不得行", "不成", "不对头"}
+_TRAILING_PARTICLES = "啊呀吧呢哦噢了的哈嘛嘞呐哪滴"
 _CLAUSES = re.compile(r"[\s,，。.!！?？;；、~]+")
 
 
@@ -548,7 +550,8 @@ _LEADING_LABEL = re.compile(r"^(?:我的名字是|我的名字叫|名字是|名�
 _CHINESE_NAME = re.compile(r"[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)*")  # 张三, 买买提·艾力
 _LATIN_NAME = re.compile(r"[A-Za-z]+(?:[ .'\-][A-Za-z]+)*")  # John Smith, O'Neil
 _NOT_IN_NAMES = set("我你他她吗呢吧啊么怎什哪谁想办")  # a sentence, not a name
-_NOT_A_NAME = re.compile(r"多少|多久|几[点天号个次]|电话|号码|材料|地址|时间|预约|要带|收费|为啥|为什么")  # "电话多少"
+_NOT_A_NAME = re.compile(r"多少|多久|几[点天号个次]|电话|号码|材料|地址|时间|预约|要带|收费|为啥|为什么"  # "电话多少"
+                         r"|开门|上班|下班|周[六日末]|星期|礼拜|[能可要行]不|不$")  # "周六开门不", "能不能网上办"
 _NAME_HELP = "请只输入姓名，比如：张三。"
 
 

@@ -204,6 +204,19 @@ def test_a_question_where_the_name_is_asked_is_answered_not_taken_for_the_name()
     assert turns[4].state["flow"]["step"] == "name" and turns[-1].state["flow"]["data"]["name"] == "张三"
 
 
+def test_follow_ups_in_everyday_words_midway_are_answered_for_the_item_and_the_booking_waits():
+    turns = converse(env_at(), [
+        ("居住证", []), ("预约", []), ("1", []), ("1", []),
+        ("周六开门不", ["办理时间", "还没办完", "!手机号"]),  # not taken for the name
+        ("地址", ["办理地点", "还没办完"]),
+        ("多久能办好", ["办理时限", "还没办完"]),
+        ("要交钱不", ["收费", "还没办完"]),
+        ("继续", ["姓名"]),
+    ])
+    assert [t.state["flow"]["step"] for t in turns[4:]] == ["name"] * 5
+    assert all(t.state["flow"]["fails"] == 0 for t in turns[4:])
+
+
 def test_a_question_that_names_no_matter_midway_is_taken_as_a_wrong_answer():
     turns = converse(env_at(), [
         ("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []),

@@ -189,6 +189,17 @@ def test_questions_about_another_matter_midway_are_answered_and_followed_up_then
     assert turns[3].state["flow"]["fails"] == 0
 
 
+def test_follow_ups_about_the_item_in_everyday_words_midway_are_answered_and_nothing_is_marked():
+    turns = converse(env_at(), [*START,
+        ("周六开门不", ["办理时间", "还没办完", "!没看懂"]),
+        ("地址", ["办理地点", "还没办完"]),
+        ("本人必须到场吗", ["还没办完", "!没看懂"]),
+        ("继续", ["1. 本人身份证"]),
+    ])
+    assert [t.state["flow"]["step"] for t in turns[2:]] == [turns[1].state["flow"]["step"]] * 4
+    assert turns[-1].state["flow"]["fails"] == 0
+
+
 def test_a_question_midway_that_has_choices_shows_them_and_a_number_picks_one_not_a_material():
     turns = converse(env_at(), [*START,
         ("补办身份证多久能拿", ["哪一项", "1. 居民身份证", "还没办完", "!没看懂"]),

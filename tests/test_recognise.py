@@ -122,6 +122,8 @@ def test_impossible_or_unclear_times_are_asked_again(text):
     ("今晚", When(date(2025, 12, 10), "晚上")),
     ("明早九点半", When(date(2025, 12, 11), "上午", time(9, 30))),
     ("后天 14:00", When(date(2025, 12, 12), "下午", time(14))),
+    ("明天一早", When(date(2025, 12, 11), "上午")),
+    ("明儿下半天", When(date(2025, 12, 11), "下午")),
 ])
 def test_a_day_and_a_time_together(text, expected):
     assert parse_when(text, WEDNESDAY) == Parsed(expected)
@@ -149,6 +151,13 @@ def test_yes_in_its_many_forms(text):
                                   "错了", "不需要", "不用了，谢谢", "不是，我要改日期", "不行"])
 def test_no_in_its_many_forms(text):
     assert parse_yes_no(text) == Parsed(False)
+
+
+@pytest.mark.parametrize("text, said", [("中", True), ("中中中", True), ("要得", True), ("得行", True), ("对头", True),
+                                        ("好嘞", True), ("是滴", True), ("嗯呐", True), ("不中", False),
+                                        ("要不得", False), ("不得行", False)])
+def test_yes_and_no_in_the_words_older_people_use_in_the_regions(text, said):
+    assert parse_yes_no(text) == Parsed(said)
 
 
 @pytest.mark.parametrize("text", ["1", "2", "是不是", "不好意思", "我想想", "", "结婚登记", "好不好"])
@@ -330,12 +339,13 @@ def test_what_is_not_a_name_is_refused(text):
     assert_refused(parse_name(text))
 
 
-@pytest.mark.parametrize("text", ["电话多少", "材料清单", "要带身份证", "收费标准", "多久能好"])
+@pytest.mark.parametrize("text", ["电话多少", "材料清单", "要带身份证", "收费标准", "多久能好", "周六开门不", "能不能网上办",
+                                  "礼拜天上班吗"])
 def test_a_question_typed_where_the_name_is_asked_is_not_a_name(text):
     assert_refused(parse_name(text))
 
 
-@pytest.mark.parametrize("text", ["多吉", "次仁多吉", "欧阳多多", "李号"])
+@pytest.mark.parametrize("text", ["多吉", "次仁多吉", "欧阳多多", "李号", "欧阳不凡", "王可"])
 def test_names_with_a_question_words_character_are_still_names(text):
     assert parse_name(text) == Parsed(text)
 

@@ -94,6 +94,9 @@ PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“
 
 # How a question is asked: its words, or a question mark.
 _QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]|能不能|可不可以|是不是|有没有|要不要")
+# Where to get a thing: "房产证明去哪开", "表格在哪拿", "找谁开".
+WHERE_TO_GET = re.compile(r"(?:去哪|在哪|哪里|哪儿|怎么|咋|如何|到哪)(?:里|儿)?(?:开|办|弄|拿|领|取|打印|下载|准备|搞|填|拍|照|买)"
+                          r"|找谁|谁开|谁给")
 _BACK_WORDS = frozenset({"返回", "上一步", "上一个", "回上一步", "回到上一步", "后退", "退回"})
 _RESTART_WORDS = frozenset({"重新开始", "重来", "从头开始", "从头来", "重新来", "重新填", "全部重填", "重新预约"})
 _LEAVE_WORDS = frozenset({"取消", "退出", "不办了", "不约了", "不填了", "不弄了", "结束", "算了", "不要了", "停止"})
@@ -545,10 +548,12 @@ def _aside(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int) 
     checklist), not one about a thing no item is found for ("房产证明去哪开" in a checklist); what is not understood
     outside the flow either, or would start another flow, is the step asked again."""
     consultation = ctx.env.consult(text)
-    if not _QUESTION.search(text) and not _an_item_named(consultation):
+    query = consultation.query
+    asks = _QUESTION.search(query.text) or any(f not in ("materials", "bring") for f in query.fields)  # "地址"
+    if not asks and not _an_item_named(consultation):
         return None
-    if consultation.query.subject_words and consultation.decision.kind == "decline":
-        return None  # "房产证明去哪开": about a thing of this flow's, which the guide's place does not answer
+    if query.subject_words and consultation.decision.kind == "decline" and WHERE_TO_GET.search(query.text):
+        return None  # "房产证明去哪开": where to get a thing of this flow's, which the guide's place does not answer
     from ..talk import handle_text  # talk.py imports this package, so not at the top
 
     note = PAUSED.format(title=flow.title)

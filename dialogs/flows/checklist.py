@@ -31,7 +31,7 @@ from ..outcome import Outcome, next_state
 from ..parse import chinese_number, plain
 from ..recognise import Parsed, parse_yes_no
 from ..text import WECHAT_TEXT_LIMIT, clip, fits, shorten
-from . import Begin, Clarify, Ctx, Flow, Reply, Step, start
+from . import WHERE_TO_GET, Begin, Clarify, Ctx, Flow, Reply, Step, start
 
 if TYPE_CHECKING:
     from knowledge.model import Item
@@ -315,8 +315,6 @@ def _batch_answer(index: int, text: str, ctx: Ctx) -> Parsed | Clarify:
     return Parsed({str(k): v for k, v in read.marks.items()})
 
 
-_WHERE_TO_GET = re.compile(r"(?:去哪|在哪|哪里|哪儿|怎么|咋|如何|到哪)(?:里|儿)?(?:开|办|弄|拿|领|取|打印|下载|准备|搞|填|拍|照|买)"
-                           r"|找谁|谁开|谁给")
 _ASKED_NUMBER = re.compile(r"(?:第\s*)?([0-9]{1,2})\s*(?:项|个|条)?")
 CLEAR_MATCH, CLEAR_MARGIN = 70, 10  # rapidfuzz partial_ratio of the words asked about against a material's name
 
@@ -325,7 +323,7 @@ def _where_to_get(text: str, ctx: Ctx) -> str | None:
     """"房产证明去哪开", "第4项在哪拿": where to get one material, as the list at the end says it; None when the
     question is not that, or does not say clearly which one."""
     folded = unicodedata.normalize("NFKC", text)
-    asked = _WHERE_TO_GET.search(folded)
+    asked = WHERE_TO_GET.search(folded)
     if asked is None:
         return None
     materials = _materials(ctx)
