@@ -15,6 +15,8 @@ Two measures, each on questions written for this script (not the labelled questi
   "new" for a message about another matter. A follow-up counts as kept as above, and as answered when the reply
   is that part of the guide for the item (the reply the dialogue gives when that part is asked of the item, or for
   materials the checklist); a "new" line counts when it is not answered as a follow-up of the item at hand.
+- The same labelled follow-ups asked while a booking (waiting at its first step) or a material check (at its first
+  batch) waits: answered as above, with the flow still at its step.
 - Topic switches: every ordered pair of bench/gateway.py's everyday questions that name a matter, the first
   answered with an item, asked one after the other. Counted as a switch when the second gets what it gets in a
   fresh conversation (same item or same choices, or the same reply).
@@ -64,6 +66,7 @@ NOT_ABOUT_THE_ITEM = ("帮办小助手", "没有找到", "答不上来", "请回
 LABELLED = sorted((ROOT / "bench" / "followups").glob("*.tsv"), key=lambda path: (len(path.stem), path.stem))
 # What else answers a label: the whole materials list answers "is X among them" when no line names X.
 ALSO_ANSWERS = {"bring": {"materials"}, "materials": {MATERIALS}}
+FLOW_WORDS = {BOOK: "预约", MATERIALS: "材料清单"}
 
 
 def labelled(path: Path) -> list[tuple[str, str]]:
@@ -87,6 +90,13 @@ def kept_with_item(first, turn) -> bool:
     """The follow-up's answer is about the item of the first turn: not another item, a decline or a list."""
     text = "\n".join(turn.replies)
     return turn.state["item"] == first.state["item"] and not any(m in text for m in NOT_ABOUT_THE_ITEM)
+
+
+def gives_the_part(turn, label: str, parts: dict[str, str]) -> bool:
+    """The reply is the part of the guide the label names (or, for "bring", the material line asked about)."""
+    accepted = {label} | ALSO_ANSWERS.get(label, set())
+    return any(parts.get(a) == _head(turn.replies[0]) for a in accepted) or \
+        (label == "bring" and "材料里" in turn.replies[0])
 
 
 def _head(reply: str) -> str:
@@ -136,15 +146,36 @@ def main() -> None:
                     new, news = new + ok, news + 1
                 else:
                     held = kept_with_item(first, turn)
-                    accepted = {label} | ALSO_ANSWERS.get(label, set())
-                    answered = held and (any(parts.get(a) == _head(turn.replies[0]) for a in accepted)
-                                         or (label == "bring" and "材料里" in turn.replies[0]))
-                    kept, right = kept + held, right + answered
-                    ok = answered
+                    ok = held and gives_the_part(turn, label, parts)
+                    kept, right = kept + held, right + ok
                 if not ok and args.verbose:
                     print(f"    {label}: {start} → {question}: {text.splitlines()[0][:50]}")
         total = len(STARTS) * sum(label != "new" for _, label in rows)
         print(f"{path.stem:10s}  {kept:4d}/{total:<4d}  {right:4d}/{total:<4d}  {new:5d}/{news:<4d}")
+
+    print("\n# The same follow-ups asked while a booking (at its first step) or a material check waits: answered\n"
+          "# with the part asked and the flow kept (asking to book is left out: it is another flow)\n")
+    print(f"{'set':10s}  {'booking':>9s}  {'checklist':>9s}")
+    for path in LABELLED:
+        rows = [(question, label) for question, label in labelled(path) if label not in ("new", "booking")]
+        counts = []
+        for flow in (BOOK, MATERIALS):
+            right = total = 0
+            for start in STARTS:
+                first = ask(None, start)
+                parts, waiting = parts_of(first.state, env), ask(first.state, FLOW_WORDS[flow])
+                if not waiting.state.get("flow"):  # not offered for this item
+                    continue
+                total += len(rows)
+                for question, label in rows:
+                    turn = ask(waiting.state, question)
+                    ok = (turn.state.get("flow") or {}).get("step") == waiting.state["flow"]["step"] \
+                        and gives_the_part(turn, label, parts)
+                    right += ok
+                    if not ok and args.verbose:
+                        print(f"    {flow} {label}: {start} → {question}: {turn.replies[0].splitlines()[0][:50]}")
+            counts.append(f"{right:4d}/{total:<4d}")
+        print(f"{path.stem:10s}  {counts[0]}  {counts[1]}")
 
     from gateway import EVERYDAY  # noqa: E402  (bench/gateway.py's everyday questions)
 
