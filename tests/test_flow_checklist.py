@@ -194,10 +194,19 @@ def test_follow_ups_about_the_item_in_everyday_words_midway_are_answered_and_not
         ("周六开门不", ["办理时间", "还没办完", "!没看懂"]),
         ("地址", ["办理地点", "还没办完"]),
         ("本人必须到场吗", ["还没办完", "!没看懂"]),
+        ("中午休不休息", ["办理时间", "还没办完"]),  # asked as A不A
+        ("非得本人去啊", ["代办", "还没办完"]),  # a cue word and a spoken question's ending
         ("继续", ["1. 本人身份证"]),
     ])
-    assert [t.state["flow"]["step"] for t in turns[2:]] == [turns[1].state["flow"]["step"]] * 4
+    assert [t.state["flow"]["step"] for t in turns[2:]] == [turns[1].state["flow"]["step"]] * 6
     assert turns[-1].state["flow"]["fails"] == 0
+
+
+def test_an_answer_the_checklist_cannot_read_is_not_taken_for_a_question_for_a_word_it_holds():
+    converse(env_at(), [*START,
+        ("我明天去拍照", ["没看懂", "!办理时间"]),  # 明天 is a cue word, but nothing is asked
+        ("我儿子去", ["没看懂", "!代办"]),
+    ])
 
 
 def test_a_question_midway_that_has_choices_shows_them_and_a_number_picks_one_not_a_material():

@@ -93,7 +93,10 @@ GOING_ON = "您正在{title}，我们接着来。"
 PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“取消”不办了。）"
 
 # How a question is asked: its words, or a question mark.
-_QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]|能不能|可不可以|是不是|有没有|要不要")
+_QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]|可不可以|有没有"
+                       r"|([\u4e00-\u9fff])不\1")  # 能不能, 行不行, 休不休息, 赶不赶得上
+# How a spoken question ends ("非得本人去啊", "有地方停车没有"): a question when it also has a cue word.
+_ASKING_END = re.compile(r"(?:[啊呀嘛哦呢吧]|没有)[^\u4e00-\u9fff]*$")
 # Where to get a thing: "房产证明去哪开", "表格在哪拿", "找谁开".
 WHERE_TO_GET = re.compile(r"(?:去哪|在哪|哪里|哪儿|怎么|咋|如何|到哪)(?:里|儿)?(?:开|办|弄|拿|领|取|打印|下载|准备|搞|填|拍|照|买)"
                           r"|找谁|谁开|谁给")
@@ -549,7 +552,8 @@ def _aside(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int) 
     outside the flow either, or would start another flow, is the step asked again."""
     consultation = ctx.env.consult(text)
     query = consultation.query
-    asks = _QUESTION.search(query.text) or any(f not in ("materials", "bring") for f in query.fields)  # "地址"
+    asks = _QUESTION.search(query.text) or any(f not in ("materials", "bring") for f in query.fields) \
+        or _ASKING_END.search(query.text) and any(f not in ("materials", "bring") for f in query.cued_fields)
     if not asks and not _an_item_named(consultation):
         return None
     if query.subject_words and consultation.decision.kind == "decline" and WHERE_TO_GET.search(query.text):
