@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.effects import KeepMedia, MaterialMark, SaveChecklist
-from dialogs.flows.checklist import HAVE, MISSING, NOT_NEEDED, UNSURE, how_to_get, read_marks
+from dialogs.flows.checklist import HAVE, MISSING, NOT_NEEDED, UNSURE, how_to_get, numbered, read_marks
 from dialogs.consult import facts
 from dialogs.messages import Inbound
 from flow_helpers import FakeCases, RESIDENCE, case, converse, effects, env_at, hall, knowledge, with_item
@@ -158,13 +158,41 @@ def test_cancelling_midway_keeps_nothing():
 
 def test_answers_it_cannot_read_are_asked_again_then_a_person_is_offered():
     turns = converse(env_at(), [*START,
-        ("身份证丢了", ["没看懂", "“都有”"]),
+        ("这个我也说不好", ["没看懂", "“都有”"]),
         ("asdf", ["没看懂", "回复“帮助”"]),
         ("qwer", ["没看懂", "转人工"]),
         ("第9个没有", ["序号只有1到4"]),
         ("都有", ["4. 《居住证申领表》"]),
     ])
     assert turns[-1].state["flow"]["step"] == "b2"
+
+
+def test_materials_named_instead_of_numbered_are_marked():
+    turns = converse(env_at(), [*START,
+        ("照片还没拍", ["4. 《居住证申领表》"]),  # 2 missing, the others there
+        ("表格没有", ["一次性告知", "第2项 近期一寸彩色照片2张", "第4项 《居住证申领表》"]),
+    ])
+    assert "第1项" not in turns[-1].replies[0] and "第3项" not in turns[-1].replies[0]
+
+
+def test_a_material_named_unclearly_is_not_guessed_and_the_rest_is_asked():
+    converse(env_at(), [*START,
+        ("身份证有，照片没拍，房东的身份证要去借", ["第3项呢"]),  # 房东的身份证: not surely 1 or 3
+        ("没有", ["4. 《居住证申领表》"]),
+    ])
+
+
+@pytest.mark.parametrize("text, read", [
+    ("身份证有", "1有"),  # the citizen's own, not the landlord's
+    ("房主身份证没有", "3没有"),
+    ("照片现在没有，其他都有", "2没有,其他都有"),  # (commas come out as NFKC makes them)
+    ("除了照片都有", "除了2有"),
+    ("第2、4个没有", "第2、4个没有"),
+    ("户口簿用不用带上", "户口簿用不用带上"),  # a question: 不用 is not said of it
+])
+def test_a_material_is_numbered_by_its_name(text, read):
+    materials = ("本人身份证", "近期一寸彩色照片2张", "现住地房主身份证及房屋产权证明", "《居住证申领表》")
+    assert numbered(text, materials) == (read, False)
 
 
 def test_which_ones_when_the_answer_is_just_no():

@@ -3,7 +3,8 @@
 For the item being discussed (talk.py asks which first), the guide's materials are shown three to a message,
 numbered 1..N across the whole list, and the citizen answers each batch:
 "都有" / "有" / "是"; "都没有"; "都不确定"; "2没有"; "第2、5个没有"; "2没有 3不确定"; "1有" (then: and 2, 3?);
-"除了2都有"; "2没有，其他都有". A number outside the batch is taken too: an earlier one corrects that answer, a later
+"除了2都有"; "2没有，其他都有"; a material by its name instead of its number ("照片没有", "身份证有，房主身份证没有")
+when one matches clearly. A number outside the batch is taken too: an earlier one corrects that answer, a later
 one is remembered and shown when its batch comes ("（您说过：没有）"). Where only some are said to be there and
 nothing is missing, the rest are asked about rather than guessed. A photo sent meanwhile is kept for the material
 it most likely shows (the next one of the batch without a photo) and counts as "有".
@@ -112,7 +113,7 @@ _N = r"[0-9一二三四五六七八九十两]{1,3}"
 _ONE = rf"(?:第\s*)?{_N}(?:\s*(?:个|项|条|份|号))?"
 _NUMS = rf"{_ONE}(?:\s*(?:[、,，/]|和|及|与|跟|以及|到|至|-|~)\s*{_ONE})*"
 _STATUS = (r"(?:(?P<na>不涉及|不需要|不适用|用不上|不用|不是)|(?P<unsure>不确定|不清楚|不知道|不太确定|不太清楚|说不准|不一定|忘了|不记得)"
-           r"|(?P<missing>没有|没带|没办|还没|没|缺少|缺|丢了|不全)"
+           r"|(?P<missing>没有|没带|没办|还没|没|缺少|缺|丢了|不全|要去|得去|要借|去借|去开|去拍|去照|去补)"
            r"|(?P<have>有|齐了|带了|准备好了|已有|在))")
 _FILLER = r"(?:\s*(?:的话|的|也|都|还|暂时|目前|现在|已经|其实|是|我|材料))*\s*"
 _PAIR = re.compile(rf"(?P<nums>{_NUMS}){_FILLER}{_STATUS}")
@@ -164,12 +165,66 @@ def _numbers(text: str) -> list[int]:
     return found
 
 
+_STATUS_WORD = re.compile(_STATUS)
+_CLAUSE = re.compile(r"([\s,，。.!！?？;；、]+)")  # kept: "第2、5个没有" is one answer
+_AROUND_A_NAME = re.compile(r"现在|目前|暂时|已经|其实|那个|这个|我的|我|还|都|也|是|的$")
+_BESIDES = re.compile(r"^(?:除了|除去|除)")
+_NOT_A_NAME = re.compile(r"^(?:其他|其余|剩下|别的|其它|另外|这几|这些|材料|全|一个|一样|所有)")  # "其他都有"
+_ASKED = re.compile(r"([\u4e00-\u9fff])不\1|[吗么呢?]")  # "户口簿用不用带上": a question, not an answer
+
+
+def numbered(text: str, materials: tuple[str, ...]) -> tuple[str, bool]:
+    """"照片没有，身份证有" → "2没有，1有": a clause that names a material before what it says of it gets that
+    material's number, when one matches clearly (身份证 is the citizen's own, 本人身份证, rather than 房主身份证). Also
+    says whether a clause named something no material matches clearly, so that nothing is guessed about the rest."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if _ASKED.search(text):
+        return text, False
+    parts, unclear = [], False
+    for clause in _CLAUSE.split(text):
+        if _CLAUSE.fullmatch(clause):
+            parts.append(clause)
+            continue
+        masked = _AROUND_A_NAME.sub(lambda m: " " * len(m.group()), clause)  # 现在 is not 在 (have)
+        status = _STATUS_WORD.search(masked)
+        besides = _BESIDES.match(clause)
+        head = besides.end() if besides else 0
+        words = masked[head:status.start()].replace(" ", "") if status else ""
+        if len(words) < 2 or any(c.isdigit() for c in words) or _NUMBER_TOKEN.fullmatch(words) \
+                or _NOT_A_NAME.match(words):
+            parts.append(clause)
+            continue
+        position = _named_material(words, materials)
+        unclear = unclear or position is None
+        parts.append(clause if position is None else f"{clause[:head]}{position}{clause[status.start():]}")
+    return "".join(parts), unclear
+
+
+_SAID_FOR = {"表格": "表", "相片": "照片", "户口本": "户口簿"}  # what people call a material, as guides write it
+NAMED_MATCH = 80  # a material named in an answer: surer than a question about one, since it marks it
+
+
+def _named_material(words: str, materials: tuple[str, ...]) -> int | None:
+    """The material `words` name: the best partial match, the closer whole name breaking a tie."""
+    for said, written in _SAID_FOR.items():
+        words = words.replace(said, written)
+    scores = sorted(((fuzz.partial_ratio(words, m), fuzz.ratio(words, m), p) for p, m in enumerate(materials, 1)),
+                    reverse=True)
+    if not scores or scores[0][0] < NAMED_MATCH:
+        return None
+    if len(scores) > 1 and scores[0][0] - scores[1][0] < CLEAR_MARGIN and scores[0][1] - scores[1][1] < CLEAR_MARGIN:
+        return None
+    return scores[0][2]
+
+
 def read_marks(text: str, positions: list[int], total: int, known: dict[int, str],
-               photos: frozenset[int] = frozenset(), said_before: dict[int, str] | None = None) -> Read:
+               photos: frozenset[int] = frozenset(), said_before: dict[int, str] | None = None,
+               others_there: bool = True) -> Read:
     """What an answer says about the materials at `positions` (1-based, of `total`).
 
     `known`: earlier answers (a later material named before its batch); `photos`: positions photographed in this
-    batch; `said_before`: what the citizen said in this batch before being asked about the rest.
+    batch; `said_before`: what the citizen said in this batch before being asked about the rest; `others_there`:
+    "2没有" means the rest are there (False when part of the answer could not be read).
     """
     folded = unicodedata.normalize("NFKC", text).strip()
     said: dict[int, str] = {}
@@ -219,7 +274,7 @@ def read_marks(text: str, positions: list[int], total: int, known: dict[int, str
             marks[p] = rest
         elif p in known:
             marks[p] = known[p]
-        elif negative:
+        elif negative and others_there:
             marks[p] = HAVE  # "2没有": the others are there
         else:
             unknown.append(p)
@@ -304,7 +359,8 @@ def _batch_answer(index: int, text: str, ctx: Ctx) -> Parsed | Clarify:
     asked = _where_to_get(text, ctx)
     if asked is not None:  # a question about one of them, not an answer
         return Clarify(asked + "\n" + ("这一项您有吗？" if len(positions) == 1 else "这几项您有吗？") + how)
-    read = read_marks(text, positions, total, marks_of(ctx.data, index), photos, before)
+    text, unclear = numbered(text, _materials(ctx))  # "照片没有": 2没有
+    read = read_marks(text, positions, total, marks_of(ctx.data, index), photos, before, others_there=not unclear)
     if read.reason:
         return Parsed(reason=read.reason + how)
     if read.ask:
