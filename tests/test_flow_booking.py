@@ -217,6 +217,16 @@ def test_follow_ups_in_everyday_words_midway_are_answered_for_the_item_and_the_b
     assert all(t.state["flow"]["fails"] == 0 for t in turns[4:])
 
 
+def test_a_question_mentioning_an_option_is_answered_not_taken_for_the_choice():
+    turns = converse(env_at(), [
+        ("居住证", []), ("预约", ["请选择服务方式"]),
+        ("电话多少", ["咨询电话", "还没办完", "!个人还是企业"]),  # not the option 远程帮办 (by phone)
+        ("继续", ["请选择服务方式"]),
+        ("我要代办", ["个人还是企业"]),  # an option named inside a plain answer is still taken
+    ])
+    assert turns[2].state["flow"]["step"] == "form" and turns[-1].state["flow"]["data"]["form"]
+
+
 def test_a_question_that_names_no_matter_midway_is_taken_as_a_wrong_answer():
     turns = converse(env_at(), [
         ("居住证", []), ("预约", []), ("1", []), ("1", []), ("张三", []),
