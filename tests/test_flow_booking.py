@@ -221,10 +221,12 @@ def test_a_question_mentioning_an_option_is_answered_not_taken_for_the_choice():
     turns = converse(env_at(), [
         ("居住证", []), ("预约", ["请选择服务方式"]),
         ("电话多少", ["咨询电话", "还没办完", "!个人还是企业"]),  # not the option 远程帮办 (by phone)
+        ("网上能办吗", ["还没办完", "!个人还是企业"]),  # nor 帮网上办
+        ("你们能代办不", ["还没办完", "!个人还是企业"]),
         ("继续", ["请选择服务方式"]),
         ("我要代办", ["个人还是企业"]),  # an option named inside a plain answer is still taken
     ])
-    assert turns[2].state["flow"]["step"] == "form" and turns[-1].state["flow"]["data"]["form"]
+    assert [t.state["flow"]["step"] for t in turns[2:5]] == ["form"] * 3 and turns[-1].state["flow"]["data"]["form"]
 
 
 def test_a_question_that_names_no_matter_midway_is_taken_as_a_wrong_answer():

@@ -95,8 +95,6 @@ PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“
 # How a question is asked: its words, or a question mark.
 _QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]|可不可以|有没有"
                        r"|([\u4e00-\u9fff])不\1")  # 能不能, 行不行, 休不休息, 赶不赶得上
-# A question asking what, where, how or how much: never a choice of an option it mentions.
-_ASKS_WHAT = re.compile(r"怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]")
 # How a spoken question ends ("非得本人去啊", "有地方停车没有"): a question when it also has a cue word.
 _ASKING_END = re.compile(r"(?:[啊呀嘛哦呢吧]|没有)[^\u4e00-\u9fff]*$")
 # Where to get a thing: "房产证明去哪开", "表格在哪拿", "找谁开".
@@ -497,10 +495,10 @@ def pick(text: str, options: Sequence[Option]) -> Parsed:
         if len(exact) == 1:
             return Parsed(exact[0].value)
         # named inside the text: the option with the longest name there ("我要上门帮办": 上门帮办, not 帮办), unless
-        # the text asks about it ("电话多少" is not the option 电话指导)
+        # the text asks about it ("电话多少", "网上能办吗" are questions, not the options by phone or online)
         inside = [(max(len(n) for n in ns if n in said), o) for o, ns in names if any(n in said for n in ns)]
         longest = [o for length, o in inside if length == max((x for x, _ in inside), default=0)]
-        if len(longest) == 1 and not _ASKS_WHAT.search(said):
+        if len(longest) == 1 and not (_QUESTION.search(said) or said.startswith("请问") or said.endswith("不")):
             return Parsed(longest[0].value)
     return Parsed(reason=f"请回复数字1到{len(options)}。" if len(options) > 1 else "请回复数字1。")
 
