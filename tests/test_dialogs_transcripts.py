@@ -187,6 +187,18 @@ def test_help_from_the_hall_who_may_apply_and_the_steps_asked_in_an_old_persons_
     assert all(t.state["item"] == "EXT-016" for t in turns)
 
 
+def test_words_that_say_who_or_how_do_not_make_a_follow_up_another_matter(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("学生可以办吗", ["办理条件", "!请回复数字"]),  # 学生: who applies, not the 学生 items
+        ("委托别人要什么", ["需要带", "!请回复数字"]),
+        ("审批要几个工作日", ["办理时限", "!没有找到"]),  # 审批 is how it is done, not an action on a thing
+        ("什么情况下不能办", ["办理条件"]),
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+    converse(env, [("居住证", []), ("户口本丢了", ["!【居住证申领】"])])  # a thing lost: another matter still
+
+
 def test_a_longer_cue_around_a_field_phrase_says_what_is_asked(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),
