@@ -258,6 +258,14 @@ def decline_text(hall: "HallData", unit_hint: str | None, understood: bool, limi
 ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "phone", "process"})
 
 
+def named_besides_cues(query: "Query", asking: str | None = None) -> list[str]:
+    """The subject words that are not cue words the question asks with: those of the field `asking`, or of any
+    field but the materials (学生, 委托, 停车 say who or how; 身份证, 户口簿 may be a matter of their own)."""
+    cues = [word for field, word in query.cues
+            if field == asking or asking is None and field not in ("materials", BRING)]
+    return [w for w in query.subject_words if not any(cue in w or w in cue for cue in cues)]
+
+
 def names_a_matter(query: "Query") -> bool:
     """The question names a matter of its own: something asked of it, or done to it ("户口本怎么补")."""
     field = asked_field(query.fields) or ("process" if "process" in query.fields else None)  # 怎么办, 怎么申请

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from . import flows, wording
 from .consult import (BRING, FIELD_ORDER, TENTATIVE, asked_field, booking_text, bring_answer, choices_text, facts,
-                      field_answer, full_answer, materials_list, names_a_matter, not_answered_text, reply)
+                      field_answer, full_answer, materials_list, named_besides_cues, names_a_matter, not_answered_text,
+                      reply)
 from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
@@ -205,7 +206,7 @@ def _names_an_item(consultation: "Consultation") -> bool:
 def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
     decision = consultation.decision
     current = env.catalogue.get(item_id)
-    if not _named(consultation.query):  # "要等几天", "补办要多久", "学生可以办吗": nothing named but how it asks
+    if not named_besides_cues(consultation.query):  # "要等几天", "补办要多久", "学生可以办吗": nothing named but how it asks
         return False
     if decision.kind == "answer":  # tentative only when it names the whole item ("…想办个低保能不能上门来办")
         other = decision.choices[0]
@@ -214,14 +215,6 @@ def _names_another_item(consultation: "Consultation", item_id: str, env: "Env") 
     if decision.kind == "clarify":  # "外地户口能办吗", "没有社保能办吗": who may apply, not another matter
         return item_id not in {h.id for h in decision.choices} and _field(consultation) != "condition"
     return False
-
-
-def _named(query: "Query", asking: str | None = None) -> list[str]:
-    """The subject words that are not cue words the question asks with: those of the field `asking`, or of any
-    field but the materials (学生, 委托, 停车 say who or how; 身份证, 户口簿 may be a matter of their own)."""
-    cues = [word for field, word in query.cues
-            if field == asking or asking is None and field not in ("materials", BRING)]
-    return [w for w in query.subject_words if not any(cue in w or w in cue for cue in cues)]
 
 
 def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str | None:
@@ -237,8 +230,8 @@ def _cued_field(state: State, consultation: "Consultation", env: "Env") -> str |
     if cue is None or _names_another_item(consultation, state["item"], env):
         return None
     # what it names besides the words it asks with ("流程复杂不", "具体步骤说下": 复杂 and 具体步骤 ask how it is done)
-    named = _named(query, found)
-    if query.actions and _named(query) and not (cue == "booking" and query.actions == {"预约"}):
+    named = named_besides_cues(query, found)
+    if query.actions and named_besides_cues(query) and not (cue == "booking" and query.actions == {"预约"}):
         return None  # "出生证明丢了能补吗": an action on a thing; "审批要几个工作日", "去之前要预约不": this item's
     if cue == "process" and named:  # "孙子上小学报名咋弄": how to do what it names
         return None

@@ -189,6 +189,8 @@ def test_a_material_named_unclearly_is_not_guessed_and_the_rest_is_asked():
     ("除了照片都有", "除了2有"),
     ("第2、4个没有", "第2、4个没有"),
     ("户口簿用不用带上", "户口簿用不用带上"),  # a question: 不用 is not said of it
+    ("证明材料都有哪些", "证明材料都有哪些"),
+    ("照片给我拍好了", "2好了"),  # the longest start of the words that names a material
 ])
 def test_a_material_is_numbered_by_its_name(text, read):
     materials = ("本人身份证", "近期一寸彩色照片2张", "现住地房主身份证及房屋产权证明", "《居住证申领表》")
@@ -224,9 +226,11 @@ def test_follow_ups_about_the_item_in_everyday_words_midway_are_answered_and_not
         ("本人必须到场吗", ["还没办完", "!没看懂"]),
         ("中午休不休息", ["办理时间", "还没办完"]),  # asked as A不A
         ("非得本人去啊", ["代办", "还没办完"]),  # a cue word and a spoken question's ending
+        ("具体地址发我一下", ["办理地点", "还没办完"]),  # asking to be told
+        ("一共得几块钱", ["收费", "还没办完"]),
         ("继续", ["1. 本人身份证"]),
     ])
-    assert [t.state["flow"]["step"] for t in turns[2:]] == [turns[1].state["flow"]["step"]] * 6
+    assert [t.state["flow"]["step"] for t in turns[2:]] == [turns[1].state["flow"]["step"]] * 8
     assert turns[-1].state["flow"]["fails"] == 0
 
 

@@ -50,6 +50,7 @@ from functools import cached_property
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
+from ..consult import named_besides_cues
 from ..intents import BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, PROGRESS, command
 from ..outcome import Outcome, next_state
 from ..parse import choice_number, plain
@@ -93,10 +94,12 @@ GOING_ON = "您正在{title}，我们接着来。"
 PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“取消”不办了。）"
 
 # How a question is asked: its words, or a question mark.
-_QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时]|可不可以|有没有"
+QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时块岁张份次号]|可不可以|有没有"
                        r"|([\u4e00-\u9fff])不\1")  # 能不能, 行不行, 休不休息, 赶不赶得上
 # How a spoken question ends ("非得本人去啊", "有地方停车没有"): a question when it also has a cue word.
 _ASKING_END = re.compile(r"(?:[啊呀嘛哦呢吧]|没有)[^\u4e00-\u9fff]*$")
+# Asking to be told ("具体地址发我一下", "把要带的资料给我列一下"): a question when it has a cue word.
+_REQUEST = re.compile(r"(?:发|给|告诉|说|讲|列)(?:我|个|下|一下)|呗[^\u4e00-\u9fff]*$")
 # Where to get a thing: "房产证明去哪开", "表格在哪拿", "找谁开".
 WHERE_TO_GET = re.compile(r"(?:去哪|在哪|哪里|哪儿|怎么|咋|如何|到哪)(?:里|儿)?(?:开|办|弄|拿|领|取|打印|下载|准备|搞|填|拍|照|买)"
                           r"|找谁|谁开|谁给")
@@ -498,7 +501,7 @@ def pick(text: str, options: Sequence[Option]) -> Parsed:
         # the text asks about it ("电话多少", "网上能办吗" are questions, not the options by phone or online)
         inside = [(max(len(n) for n in ns if n in said), o) for o, ns in names if any(n in said for n in ns)]
         longest = [o for length, o in inside if length == max((x for x, _ in inside), default=0)]
-        if len(longest) == 1 and not (_QUESTION.search(said) or said.startswith("请问") or said.endswith("不")):
+        if len(longest) == 1 and not (QUESTION.search(said) or said.startswith("请问") or said.endswith("不")):
             return Parsed(longest[0].value)
     return Parsed(reason=f"请回复数字1到{len(options)}。" if len(options) > 1 else "请回复数字1。")
 
@@ -553,11 +556,12 @@ def _aside(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int) 
     outside the flow either, or would start another flow, is the step asked again."""
     consultation = ctx.env.consult(text)
     query = consultation.query
-    asks = _QUESTION.search(query.text) or any(f not in ("materials", "bring") for f in query.fields) \
-        or _ASKING_END.search(query.text) and any(f not in ("materials", "bring") for f in query.cued_fields)
+    cued = [f for f in query.cued_fields if f not in ("materials", "bring")]  # "照片明天拍" answers a checklist
+    asks = QUESTION.search(query.text) or any(f not in ("materials", "bring") for f in query.fields) \
+        or (_ASKING_END.search(query.text) or _REQUEST.search(query.text)) and cued
     if not asks and not _an_item_named(consultation):
         return None
-    if query.subject_words and consultation.decision.kind == "decline" and WHERE_TO_GET.search(query.text):
+    if named_besides_cues(query) and consultation.decision.kind == "decline" and WHERE_TO_GET.search(query.text):
         return None  # "房产证明去哪开": where to get a thing of this flow's, which the guide's place does not answer
     from ..talk import handle_text  # talk.py imports this package, so not at the top
 

@@ -32,7 +32,7 @@ from ..outcome import Outcome, next_state
 from ..parse import chinese_number, plain
 from ..recognise import Parsed, parse_yes_no
 from ..text import WECHAT_TEXT_LIMIT, clip, fits, shorten
-from . import WHERE_TO_GET, Begin, Clarify, Ctx, Flow, Reply, Step, start
+from . import QUESTION, WHERE_TO_GET, Begin, Clarify, Ctx, Flow, Reply, Step, start
 
 if TYPE_CHECKING:
     from knowledge.model import Item
@@ -114,7 +114,7 @@ _ONE = rf"(?:第\s*)?{_N}(?:\s*(?:个|项|条|份|号))?"
 _NUMS = rf"{_ONE}(?:\s*(?:[、,，/]|和|及|与|跟|以及|到|至|-|~)\s*{_ONE})*"
 _STATUS = (r"(?:(?P<na>不涉及|不需要|不适用|用不上|不用|不是)|(?P<unsure>不确定|不清楚|不知道|不太确定|不太清楚|说不准|不一定|忘了|不记得)"
            r"|(?P<missing>没有|没带|没办|还没|没|缺少|缺|丢了|不全|要去|得去|要借|去借|去开|去拍|去照|去补)"
-           r"|(?P<have>有|齐了|带了|准备好了|已有|在))")
+           r"|(?P<have>有|齐了|带了|准备好了|好了|已有|在))")
 _FILLER = r"(?:\s*(?:的话|的|也|都|还|暂时|目前|现在|已经|其实|是|我|材料))*\s*"
 _PAIR = re.compile(rf"(?P<nums>{_NUMS}){_FILLER}{_STATUS}")
 _LEAD = re.compile(rf"(?P<lead>缺少|缺|没有|不确定|不清楚)(?:的是|的有|是|的)?\s*(?P<nums>{_NUMS})")
@@ -170,7 +170,6 @@ _CLAUSE = re.compile(r"([\s,，。.!！?？;；、]+)")  # kept: "第2、5个没
 _AROUND_A_NAME = re.compile(r"现在|目前|暂时|已经|其实|那个|这个|我的|我|还|都|也|是|的$")
 _BESIDES = re.compile(r"^(?:除了|除去|除)")
 _NOT_A_NAME = re.compile(r"^(?:其他|其余|剩下|别的|其它|另外|这几|这些|材料|全|一个|一样|所有)")  # "其他都有"
-_ASKED = re.compile(r"([\u4e00-\u9fff])不\1|[吗么呢?]")  # "户口簿用不用带上": a question, not an answer
 
 
 def numbered(text: str, materials: tuple[str, ...]) -> tuple[str, bool]:
@@ -178,7 +177,7 @@ def numbered(text: str, materials: tuple[str, ...]) -> tuple[str, bool]:
     material's number, when one matches clearly (身份证 is the citizen's own, 本人身份证, rather than 房主身份证). Also
     says whether a clause named something no material matches clearly, so that nothing is guessed about the rest."""
     text = unicodedata.normalize("NFKC", text).strip()
-    if _ASKED.search(text):
+    if QUESTION.search(text) or "呢" in text:  # "户口簿用不用带上", "证明材料都有哪些": asked, not answered
         return text, False
     parts, unclear = [], False
     for clause in _CLAUSE.split(text):
@@ -205,9 +204,18 @@ NAMED_MATCH = 80  # a material named in an answer: surer than a question about o
 
 
 def _named_material(words: str, materials: tuple[str, ...]) -> int | None:
-    """The material `words` name: the best partial match, the closer whole name breaking a tie."""
+    """The material `words` name, or the longest start of them that names one ("照片给拍" in "照片给我拍好了")."""
     for said, written in _SAID_FOR.items():
         words = words.replace(said, written)
+    for start in [words, *(words[:end] for end in range(len(words) - 1, 1, -1))]:
+        position = _clear_match(start, materials)
+        if position is not None:
+            return position
+    return None
+
+
+def _clear_match(words: str, materials: tuple[str, ...]) -> int | None:
+    """The best partial match, the closer whole name breaking a tie; None when none is clear."""
     scores = sorted(((fuzz.partial_ratio(words, m), fuzz.ratio(words, m), p) for p, m in enumerate(materials, 1)),
                     reverse=True)
     if not scores or scores[0][0] < NAMED_MATCH:
