@@ -263,10 +263,11 @@ def _around_the_phrase(query: "Query", wanted: str) -> str | None:
 
 
 def _strays_from_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
-    """A follow-up that names a matter of its own no item was found for: what an item's name calls it, and the
-    guide of the item at hand never mentions ("公积金贷款在哪办", "驾驶证快到期了换证去哪弄" while 居住证 is discussed).
-    It is a new question, not one about this item's place or materials."""
-    if consultation.decision.kind != "decline":
+    """A follow-up that names a matter of its own no item was found for, or only guessed at: what an item's name
+    calls it, and the guide of the item at hand never mentions ("公积金贷款在哪办", "房子过户要啥手续" while 居住证 is
+    discussed). It is a new question, not one about this item's place or materials."""
+    decision = consultation.decision
+    if decision.kind != "decline" and not (decision.kind == "answer" and decision.tentative):
         return False
     query = consultation.query
     asking = [word for _, word in query.cues]  # 窗口 in "去哪个窗口": how it asks, not what

@@ -247,6 +247,8 @@ def test_a_follow_up_about_a_matter_no_item_is_found_for_is_not_answered_with_th
         ("要交费不", ["收费", "!请回复数字"]),
     ])
     assert all(t.state["item"] == RESIDENCE for t in turns)
+    # the matcher's guess at another item is offered as a guess, not replaced by this item's materials
+    converse(env, [("居住证", []), ("房子过户要啥手续", ["您问的可能是这一项", "!【居住证申领】"])])
 
 
 def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
