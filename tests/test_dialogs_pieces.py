@@ -45,6 +45,7 @@ def test_plain_folds_width_case_spaces_and_punctuation():
     ("帮助", HELP), ("菜单", HELP), ("你好", HELP), ("在吗？", HELP), ("取消", CANCEL), ("返回", CANCEL),
     ("重新开始", CANCEL), ("转人工", HUMAN), ("人工", HUMAN), ("找工作人员", HUMAN), ("我要转人工！", HUMAN),
     ("能帮我转人工吗", HUMAN), ("我要预约", BOOK), ("预约", BOOK), ("材料清单", MATERIALS), ("查进度", PROGRESS),
+    ("找个真人", HUMAN), ("真人客服在吗", HUMAN), ("办到哪一步了", PROGRESS),
 ])
 def test_command_words(text, intent):
     assert command(text) == intent
