@@ -33,6 +33,18 @@ def up_to_the_summary(name: str = "张三", mobile: str = "13800138000"):
     ]
 
 
+def test_an_older_person_books_in_their_own_words():
+    env = env_at()
+    turns = converse(env, [
+        ("居住证", []), ("预约", ["请选择服务方式"]), ("现场的", ["个人还是企业"]), ("个人的", ["姓名"]),
+        ("我叫王秀英", ["手机号"]), ("139-1234-5678", ["您想约哪天"]), ("明儿个上午", ["结果怎么给您"]),
+        ("自己去拿", ["请核对您的预约", "取件方式：自取"]),
+        ("要得", ["预约好了", "编号：BB"]),  # yes, in Sichuan
+    ])
+    [opened] = effects(turns)
+    assert opened.applicant.name == "王秀英" and opened.applicant.phone == "13912345678"
+
+
 # --- happy paths -------------------------------------------------------------------------------------------------
 
 def test_a_person_books_on_site_and_gets_the_case_number_time_place_phone_and_materials():
