@@ -54,6 +54,17 @@ def test_all_there_says_so_and_offers_a_booking_which_starts_the_booking_for_the
     assert turns[-1].state["flow"]["name"] == "booking" and turns[-1].state["flow"]["data"]["item"] == RESIDENCE
 
 
+@pytest.mark.parametrize("no", ["不用了", "算了", "不要了"])
+def test_no_thanks_to_booking_after_the_list_keeps_the_answers_rather_than_leaving(no):
+    turns = converse(env_at(), [*START, ("2没有", []), ("有", ["一次性告知", "要预约帮办代办吗"]),
+                                (no, ["材料备齐后可以随时回复“预约”", "!不保存"])])
+    assert saved(turns).number is None and statuses(saved(turns))[2] == MISSING
+
+
+def test_giving_up_in_the_middle_still_leaves_the_check():
+    converse(env_at(), [*START, ("算了", ["已退出材料核对", "不保存"])])
+
+
 def test_second_and_fifth_missing_are_told_once_with_how_to_get_them():
     turns = converse(env_at(), [*START,
         ("第2、4个没有", ["4. 《居住证申领表》（您说过：没有）"]),

@@ -786,7 +786,7 @@ def continue_flow(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT
         return _back(flow, ctx, current, fails, budget)
     if words in _RESTART_WORDS:
         return _restart(flow, ctx, budget)
-    if words in _LEAVE_WORDS or intent == CANCEL:
+    if (words in _LEAVE_WORDS or intent == CANCEL) and not _answers_no(flow, ctx, current, text):
         return Outcome(next_state(state, flow=None), [clip(LEFT.format(title=flow.title), budget)])
     if intent == HELP:
         return _help(flow, ctx, current, fails, budget)
@@ -809,6 +809,14 @@ def continue_flow(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT
     if current == CONFIRM:
         return _confirm(flow, ctx, text, fails, budget)
     return _take(flow, ctx, current, text, fails, budget)
+
+
+def _answers_no(flow: Flow, ctx: Ctx, current: str, text: str) -> bool:
+    """"不用了", "算了" where a step asks yes or no ("要预约吗？"): the answer no, not leaving the flow."""
+    if current == CONFIRM or parse_yes_no(text) != Parsed(False):
+        return False
+    result = _answer(flow.step(current), text, Ctx(ctx.env, ctx.state, dict(ctx.data), cache=ctx.cache))
+    return isinstance(result, Parsed) and result.ok and result.value is False
 
 
 def _worded(text: str) -> bool:
