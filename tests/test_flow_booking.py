@@ -45,6 +45,15 @@ def test_an_older_person_books_in_their_own_words():
     assert opened.applicant.name == "王秀英" and opened.applicant.phone == "13912345678"
 
 
+def test_a_form_the_item_does_not_offer_is_said_to_be_so():
+    turns = converse(env_at(), [
+        ("居住证", []), ("预约", ["请选择服务方式", "!上门帮办"]),
+        ("上门", ["这件事没有上门帮办", "请回复数字1到4"]),
+        ("1", ["个人还是企业"]),
+    ])
+    assert turns[2].state["flow"]["step"] == "form"
+
+
 # --- happy paths -------------------------------------------------------------------------------------------------
 
 def test_a_person_books_on_site_and_gets_the_case_number_time_place_phone_and_materials():

@@ -28,7 +28,7 @@ from ..recognise import (AFTERNOON, EVENING, MORNING, Parsed, date_text, parse_a
 from ..state import GROUPS
 from ..text import numbered, shorten
 from ..views import SlotView
-from . import Begin, Clarify, Ctx, Flow, Goto, Option, Reply, Step, listed
+from . import Begin, Clarify, Ctx, Flow, Goto, Option, Reply, Step, listed, pick
 from ._cases import NOT_YOURS, case_options, find_case_number, ordered, own_case, pick_case, slot_text
 
 if TYPE_CHECKING:
@@ -60,6 +60,20 @@ def _form_options(ctx: Ctx) -> list[Option]:
     entry = _entry(ctx)
     offered = entry.forms if entry else frozenset()
     return [Option(form, label, words) for form, needs, label, words in _FORMS if needs in offered]
+
+
+def _form_answer(text: str, ctx: Ctx) -> Parsed:
+    """One of the forms offered for the item; a form it does not offer ("上门" for 居住证申领) is said to be so."""
+    offered = _form_options(ctx)
+    chosen = pick(text, offered)
+    if chosen.ok:
+        return chosen
+    others = [Option(form, label, words) for form, _, label, words in _FORMS if form not in {o.value for o in offered}]
+    other = pick(text, others) if others and not choice_number(text) else None
+    if other is not None and other.ok:
+        label = next(o.label for o in others if o.value == other.value).split("：")[0]
+        return Parsed(reason=f"这件事没有{label}。{chosen.reason}")
+    return chosen
 
 
 def _form_note(form: str, ctx: Ctx) -> str | None:
@@ -299,8 +313,8 @@ def _mailed(data: dict) -> bool:
 
 
 STEPS = (
-    Step("form", ask="请选择服务方式：", options=_form_options, after=_form_note, label="服务方式",
-         fix=("服务方式", "方式", "办理形式", "代办", "上门", "远程", "网上办", "现场"),
+    Step("form", ask="请选择服务方式：", options=_form_options, recognise=_form_answer, after=_form_note,
+         label="服务方式", fix=("服务方式", "方式", "办理形式", "代办", "上门", "远程", "网上办", "现场"),
          help="请选一种服务方式，回复前面的数字。"),
     Step("group", ask="上门帮办为行动不便的群众提供。请问办事人是：",
          options=lambda ctx: [Option("老年人", "老年人", ("老人", "老年", "岁")), Option("残疾人", "残疾人", ("残疾",)),
