@@ -2,15 +2,15 @@
 
     python bench/conversation.py [--verbose]
 
-Two measures, each on questions written for this script (not the labelled question files):
+Four measures, each on questions written for this script (not the labelled question files):
 
 - Follow-ups: a question about one item ("居住证怎么办"), then an everyday follow-up ("要等几天", "老伴能替我去吗").
   Counted as kept when the answer is about that item: the item stays, and the reply is neither the general
-  fallback, a decline, "我答不上来" nor a numbered list. SEEN were written in three rounds, each used to choose
-  phrases in knowledge/data/lexicon/fields.txt and cue words in field_cues.txt; FRESH were written after the last
-  change and never used to make one, so FRESH is the fair figure (once someone tunes on it, move it to SEEN and
-  write new ones).
-- Labelled follow-ups (bench/followups/*.tsv): each line is a follow-up and the part of the guide that answers it
+  fallback, a decline, "我答不上来" nor a numbered list. SEEN were written in four rounds, each used to choose
+  phrases in knowledge/data/lexicon/fields.txt and cue words in field_cues.txt (the fourth, once called FRESH, was
+  tuned on on 2026-12-07); the fair figures are now the labelled sets' held-out ones.
+- Labelled follow-ups (bench/followups/*.tsv; each file's first line says whether it was tuned on or is held out,
+  and its figure when it was measured first): each line is a follow-up and the part of the guide that answers it
   (place, time, fee, …; bring: whether one named thing is among the materials; process: the whole guide), or
   "new" for a message about another matter. A follow-up counts as kept as above, and as answered when the reply
   is that part of the guide for the item (the reply the dialogue gives when that part is asked of the item, or for
@@ -57,11 +57,11 @@ SEEN = ("多久能批下来 多久能拿到 什么时候能办好 办证的地�
         "这个得多久 几号能拿到 最慢要多久 在哪个楼 办事大厅在哪条路 几号窗口办 周末开门吗 中午能办吗 今天还能去吗 "
         "要给钱吗 费用多少 贵吗 我这种情况能办吗 外地的能不能办 超过六十岁能办吗 要拿什么过去 还要别的吗 需要交照片吗 "
         "我没空能让同事去吗 我爸能替我办吗 不去现场行吗 能网上提交吗 可以线上办吗 办完寄给我行吗 多久通知我去拿 "
-        "怎么领证 有电话吗 联系方式给一个 能预约吗 现在排队的人多吗").split()
-FRESH = ("审批要几个工作日 一周能办好吗 当天能拿吗 地点在哪儿 办公室在几层 从地铁站怎么过去 星期六上午有人吗 几点前要到 "
-         "下班前能办完吗 需不需要交钱 有没有费用 工本费要交吗 学生可以办吗 退休的人能办吗 什么情况下不能办 要准备哪些资料 "
-         "资料要复印吗 照片几张 我妈能帮我跑一趟吗 委托别人要什么 一定得我到场吗 手机上怎么申请 网上能不能弄 线上提交可以吗 "
-         "结果会寄过来吗 做好了怎么通知 证去哪里取 热线是多少 能不能先约个时间 去了要等很久吗").split()
+        "怎么领证 有电话吗 联系方式给一个 能预约吗 现在排队的人多吗 "
+        "审批要几个工作日 一周能办好吗 当天能拿吗 地点在哪儿 办公室在几层 从地铁站怎么过去 星期六上午有人吗 几点前要到 "
+        "下班前能办完吗 需不需要交钱 有没有费用 工本费要交吗 学生可以办吗 退休的人能办吗 什么情况下不能办 要准备哪些资料 "
+        "资料要复印吗 照片几张 我妈能帮我跑一趟吗 委托别人要什么 一定得我到场吗 手机上怎么申请 网上能不能弄 线上提交可以吗 "
+        "结果会寄过来吗 做好了怎么通知 证去哪里取 热线是多少 能不能先约个时间 去了要等很久吗").split()
 NOT_ABOUT_THE_ITEM = ("帮办小助手", "没有找到", "答不上来", "请回复数字")
 LABELLED = sorted((ROOT / "bench" / "followups").glob("*.tsv"), key=lambda path: (len(path.stem), path.stem))
 # What else answers a label: the whole materials list answers "is X among them" when no line names X.
@@ -116,7 +116,7 @@ def main() -> None:
 
     print("# Follow-ups after a question about one item\n")
     print(f"{'set':6s}  {'kept':>9s}  {'share':>5s}")
-    for name, questions in (("seen", SEEN), ("fresh", FRESH)):
+    for name, questions in (("seen", SEEN),):
         kept = total = 0
         for start in STARTS:
             first = ask(None, start)

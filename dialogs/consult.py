@@ -259,11 +259,14 @@ ABOUT_A_MATTER = frozenset({"materials", "condition", "time", "fee", "place", "p
 
 
 def named_besides_cues(query: "Query", asking: str | None = None) -> list[str]:
-    """The subject words that are not cue words the question asks with: those of the field `asking`, or of any
-    field but the materials (学生, 委托, 停车 say who or how; 身份证, 户口簿 may be a matter of their own)."""
-    cues = [word for field, word in query.cues
-            if field == asking or asking is None and field not in ("materials", BRING)]
-    return [w for w in query.subject_words if not any(cue in w or w in cue for cue in cues)]
+    """The subject words that are not cue words the question asks with: those of the field `asking`, also inside
+    a longer word (具体步骤 holds 步骤); or, with no field given, the cue words of any field but the materials (学生,
+    委托, 停车 say who or how; 残疾人证 is a thing although 残疾 is a cue; 身份证, 户口簿 may be a matter of their own)."""
+    if asking is not None:
+        cues = [word for field, word in query.cues if field == asking]
+        return [w for w in query.subject_words if not any(cue in w or w in cue for cue in cues)]
+    cues = [word for field, word in query.cues if field not in ("materials", BRING)]
+    return [w for w in query.subject_words if not any(w in cue for cue in cues)]
 
 
 def names_a_matter(query: "Query") -> bool:

@@ -262,12 +262,18 @@ def _around_the_phrase(query: "Query", wanted: str) -> str | None:
     return None
 
 
-def _strays_from_item(consultation: "Consultation", item_id: str, env: "Env") -> bool:
-    """A follow-up that names a matter of its own no item was found for, or only guessed at: what an item's name
-    calls it, and the guide of the item at hand never mentions ("公积金贷款在哪办", "房子过户要啥手续" while 居住证 is
-    discussed). It is a new question, not one about this item's place or materials."""
+_OF_A_MATTER = frozenset({"materials", BRING, "place", "time", "fee", "result", "process"})  # not who applies or goes
+
+
+def _strays_from_item(consultation: "Consultation", item_id: str, env: "Env", asked: str | None) -> bool:
+    """A follow-up that asks where, what to bring, how long, how much or how, of a matter of its own no item was
+    found for, or only guessed at: what an item's name calls it, and the guide of the item at hand never mentions
+    ("公积金贷款在哪办", "房子过户要啥手续" while 居住证 is discussed). It is a new question, not one about this
+    item's place or materials. Who may apply and who may go are asked with the citizen's own circumstances
+    ("我家里有套房子，还符合要求吗", "我住院了，家里人替我去行不行"), which are no matter of their own."""
     decision = consultation.decision
-    if decision.kind != "decline" and not (decision.kind == "answer" and decision.tentative):
+    if asked not in _OF_A_MATTER or decision.kind != "decline" and not (decision.kind == "answer"
+                                                                         and decision.tentative):
         return False
     query = consultation.query
     asking = [word for _, word in query.cues]  # 窗口 in "去哪个窗口": how it asks, not what
@@ -343,7 +349,9 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     brings = BRING in consultation.query.fields or consultation.query.cued_fields[:1] == (BRING,)  # "要拿过去不"
     if brings and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
         return _bring(state, consultation, asked, env, budget)
-    strays = bool(item_id) and _strays_from_item(consultation, item_id, env)
+    asking = wanted or ("process" if "process" in consultation.query.fields else None) \
+        or next(iter(consultation.query.cued_fields), None)
+    strays = bool(item_id) and _strays_from_item(consultation, item_id, env, asking)
     cued = _cued_field(state, consultation, env) if item_id and not wanted and not state["choices"] and not strays \
         else None
     if cued == "materials" and consultation.query.topic_words:  # "要带户口本吗"

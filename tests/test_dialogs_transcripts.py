@@ -251,6 +251,17 @@ def test_a_follow_up_about_a_matter_no_item_is_found_for_is_not_answered_with_th
     converse(env, [("居住证", []), ("房子过户要啥手续", ["您问的可能是这一项", "!【居住证申领】"])])
 
 
+def test_the_citizens_own_circumstances_are_no_other_matter_but_a_thing_named_to_be_done_is(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("我家里有套房子，这样还符合要求吗", ["办理条件"]),  # 房子 is in an item's name, but here it is the asker's
+        ("我住院了去不了，不知道家里人替我去行不行", ["代办", "!没有找到"]),
+        ("我户口不在本地，是不是就不能申请了", ["办理条件"]),
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+    converse(env, [("居住证", []), ("对了，残疾证是在哪里办的", ["!【居住证申领】"])])  # 残疾 is a cue, 残疾人证 a thing
+
+
 def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),
