@@ -272,8 +272,8 @@ def _strays_from_item(consultation: "Consultation", item_id: str, env: "Env", as
     item's place or materials. Who may apply and who may go are asked with the citizen's own circumstances
     ("我家里有套房子，还符合要求吗", "我住院了，家里人替我去行不行"), which are no matter of their own."""
     decision = consultation.decision
-    if asked not in _OF_A_MATTER or decision.kind != "decline" and not (decision.kind == "answer"
-                                                                         and decision.tentative):
+    guessed = decision.kind == "answer" and decision.tentative
+    if asked not in _OF_A_MATTER or not (decision.kind == "decline" or guessed):
         return False
     query = consultation.query
     asking = [word for _, word in query.cues]  # 窗口 in "去哪个窗口": how it asks, not what
@@ -349,9 +349,9 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
     brings = BRING in consultation.query.fields or consultation.query.cued_fields[:1] == (BRING,)  # "要拿过去不"
     if brings and (item_id or state["choices"]):  # "结婚证要带吗": for the item at hand
         return _bring(state, consultation, asked, env, budget)
-    asking = wanted or ("process" if "process" in consultation.query.fields else None) \
+    part = wanted or ("process" if "process" in consultation.query.fields else None) \
         or next(iter(consultation.query.cued_fields), None)
-    strays = bool(item_id) and _strays_from_item(consultation, item_id, env, asking)
+    strays = bool(item_id) and _strays_from_item(consultation, item_id, env, part)
     cued = _cued_field(state, consultation, env) if item_id and not wanted and not state["choices"] and not strays \
         else None
     if cued == "materials" and consultation.query.topic_words:  # "要带户口本吗"

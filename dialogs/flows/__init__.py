@@ -50,7 +50,7 @@ from functools import cached_property
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 
-from ..consult import named_besides_cues
+from ..consult import BRING, named_besides_cues
 from ..intents import BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, PROGRESS, command
 from ..outcome import Outcome, next_state
 from ..parse import choice_number, plain
@@ -556,8 +556,8 @@ def _aside(flow: Flow, ctx: Ctx, name: str, text: str, fails: int, budget: int) 
     outside the flow either, or would start another flow, is the step asked again."""
     consultation = ctx.env.consult(text)
     query = consultation.query
-    cued = [f for f in query.cued_fields if f not in ("materials", "bring")]  # "照片明天拍" answers a checklist
-    asks = QUESTION.search(query.text) or any(f not in ("materials", "bring") for f in query.fields) \
+    cued = [f for f in query.cued_fields if f not in ("materials", BRING)]  # "照片明天拍" answers a checklist
+    asks = QUESTION.search(query.text) or any(f not in ("materials", BRING) for f in query.fields) \
         or (_ASKING_END.search(query.text) or _REQUEST.search(query.text)) and cued
     if not asks and not _an_item_named(consultation):
         return None
