@@ -73,12 +73,13 @@ def facts(item: "Item", hall: "HallData") -> ItemFacts:
 
 
 def asked_field(fields: Sequence[str]) -> str | None:
-    """The part of the guide a question asks about: the first it names, except that a bare 能不能 / 可以吗 / 一定要
-    (condition) yields to a more particular one ("一定要本人去吗" asks whether one must go in person). Whether to
-    bring a thing ("身份证要带吗") is asked of the materials."""
+    """The part of the guide a question asks about: the last it names, since a Chinese question ends with what it
+    asks ("材料我都备好了，就是不知道该去哪个窗口"), except that a bare 能不能 / 可以吗 / 一定要 (condition) yields to
+    a more particular one ("一定要本人去吗" asks whether one must go in person). Whether to bring a thing
+    ("身份证要带吗") is asked of the materials. Two parts asked at once get the last one."""
     named = [f for f in ("materials" if f == BRING else f for f in fields) if f in FIELD_ORDER]
     particular = [f for f in named if f != "condition"]
-    return (particular or named or [None])[0]
+    return (particular or named or [None])[-1]
 
 
 def _ask_them(f: ItemFacts) -> str:

@@ -262,6 +262,17 @@ def test_the_citizens_own_circumstances_are_no_other_matter_but_a_thing_named_to
     converse(env, [("居住证", []), ("对了，残疾证是在哪里办的", ["!【居住证申领】"])])  # 残疾 is a cue, 残疾人证 a thing
 
 
+def test_what_a_follow_up_asks_is_at_its_end_after_what_the_citizen_has_done_or_fears(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("材料我都备好了，就是不知道该去哪个窗口", ["办理地点", "!需要带"]),  # the last part named is asked
+        ("不会要拖一个多月吧", ["办理时限"]),
+        ("不一定非得我自己去吧", ["代办"]),
+        ("整个办理流程能跟我讲讲吗，我怕漏了哪一步", ["需要带：", "办理地点"]),  # the whole guide
+    ])
+    assert all(t.state["item"] == RESIDENCE for t in turns)
+
+
 def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),
