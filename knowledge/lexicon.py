@@ -166,7 +166,8 @@ def load_lexicon(directory: Path | None = None) -> Lexicon:
 
 # Words looked up in a question after aliases.txt has rewritten it: a word the aliases rewrite is never found.
 # Phrases and words are looked up whole; cues anywhere, so a cue only has to survive inside its rewriting.
-_HEADED = {"fields.txt": False, "field_cues.txt": True, "field_hints.txt": True, "actions.txt": False}  # : inside
+# Lists of "head: words" lines, each with whether its words are found inside other words (cues) or whole.
+_HEADED = {"fields.txt": False, "field_cues.txt": True, "field_hints.txt": True, "actions.txt": False}
 _PLAIN = ("filler.txt", "channels.txt")
 
 

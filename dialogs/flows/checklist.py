@@ -169,7 +169,7 @@ _STATUS_WORD = re.compile(_STATUS)
 _CLAUSE = re.compile(r"([\s,，。.!！?？;；、]+)")  # kept: "第2、5个没有" is one answer
 _AROUND_A_NAME = re.compile(r"现在|目前|暂时|已经|其实|那个|这个|我的|我|还|都|也|是|的$")
 _BESIDES = re.compile(r"^(?:除了|除去|除)")
-_NOT_A_NAME = re.compile(r"^(?:其他|其余|剩下|别的|其它|另外|这几|这些|材料|全|一个|一样|所有)")  # "其他都有"
+_THE_REST = re.compile(r"^(?:其他|其余|剩下|别的|其它|另外|这几|这些|材料|全|一个|一样|所有)")  # "其他都有": no name
 
 
 def numbered(text: str, materials: tuple[str, ...]) -> tuple[str, bool]:
@@ -190,7 +190,7 @@ def numbered(text: str, materials: tuple[str, ...]) -> tuple[str, bool]:
         head = besides.end() if besides else 0
         words = masked[head:status.start()].replace(" ", "") if status else ""
         if len(words) < 2 or any(c.isdigit() for c in words) or _NUMBER_TOKEN.fullmatch(words) \
-                or _NOT_A_NAME.match(words):
+                or _THE_REST.match(words):
             parts.append(clause)
             continue
         position = _named_material(words, materials)
