@@ -815,7 +815,7 @@ def _answers_no(flow: Flow, ctx: Ctx, current: str, text: str) -> bool:
     """"不用了", "算了" where a step asks yes or no ("要预约吗？"): the answer no, not leaving the flow."""
     if current == CONFIRM or parse_yes_no(text) != Parsed(False):
         return False
-    result = _answer(flow.step(current), text, Ctx(ctx.env, ctx.state, dict(ctx.data), cache=ctx.cache))
+    result = _trial_answer(flow, ctx, current, text)
     return isinstance(result, Parsed) and result.ok and result.value is False
 
 
@@ -829,8 +829,13 @@ def _usable(flow: Flow, current: str, text: str, ctx: Ctx) -> bool:
     if current == CONFIRM:
         pick = choice_number(text)
         return parse_yes_no(text).ok or bool(ctx.data.get("_fixing") and pick and not pick[1])
-    result = _answer(flow.step(current), text, Ctx(ctx.env, ctx.state, dict(ctx.data), cache=ctx.cache))
+    result = _trial_answer(flow, ctx, current, text)
     return not isinstance(result, Parsed) or result.ok
+
+
+def _trial_answer(flow: Flow, ctx: Ctx, current: str, text: str) -> Answer:
+    """What step `current` makes of the text, on a copy of the flow's data: nothing is kept."""
+    return _answer(flow.step(current), text, Ctx(ctx.env, ctx.state, dict(ctx.data), cache=ctx.cache))
 
 
 def _digression(flow: Flow, ctx: Ctx, current: str, intent: str, text: str, fails: int, budget: int) -> Outcome:
