@@ -2,14 +2,16 @@
 at a time, a slow turn answers "success" and still delivers through the outbox, effects reach the database."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text as sql_text
 
 import dialogs.engine
 from bot.escalations import Escalation
@@ -181,24 +183,62 @@ def test_a_failed_turn_answers_503_and_lets_the_retry_handle_the_message(app, we
 # ---- the reply budget and the outbox --------------------------------------------------------------------------
 
 
-def test_a_turn_over_the_budget_answers_success_and_delivers_through_the_outbox(tmp_path, use):
+@contextmanager
+def locked_for(seconds: float, lock):
+    """`lock()` takes a lock in the database on a connection of its own and returns how to let it go; a thread lets
+    it go after `seconds` whatever the test does meanwhile (a request that waited on it would not hang the test)."""
+    taken = threading.Event()
+
+    def hold():
+        let_go = lock()
+        taken.set()
+        time.sleep(seconds)
+        let_go()
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    assert taken.wait(10)
+    yield
+    thread.join(timeout=10)
+
+
+def sqlite_written(app):
+    """A long write transaction on the app's SQLite database: every other write waits for it."""
+    blocker = sqlite3.connect(engine_of(app).url.database, isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")
+    return lambda: (blocker.execute("COMMIT"), blocker.close())
+
+
+def cases_locked(app):
+    """PostgreSQL's cases table locked by a long transaction (a migration, say): even reading it waits."""
+    connection = engine_of(app).connect()
+    connection.execute(sql_text("LOCK TABLE cases IN ACCESS EXCLUSIVE MODE"))
+    return lambda: (connection.rollback(), connection.close())
+
+
+def wait_for_outbox(app, user, n: int = 1):
+    deadline = time.monotonic() + 10
+    while count(app, OutboxMessage, openid=user) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return rows(app, OutboxMessage, openid=user)
+
+
+def test_a_turn_held_up_by_the_database_answers_success_and_delivers_through_the_outbox(tmp_path, use):
     app = new_app(tmp_path, BANGBAN_REPLY_BUDGET_SECONDS="0.2")
     wechat = WeChat(app.test_client())
-    dialogue = use(Dialogue(delay=0.8))
+    dialogue = use(Dialogue())
     user = random_user()
-    push = text(user, "很慢的问题")
+    push = text(user, "数据库很慢时的问题")  # a citizen's first message: its sending window is written
 
-    started = time.monotonic()
-    response = wechat.post(push)
-    answered_in = time.monotonic() - started
+    with locked_for(0.8, lambda: sqlite_written(app)):
+        started = time.monotonic()
+        response = wechat.post(push)
+        answered_in = time.monotonic() - started
 
     assert response.get_data(as_text=True) == "success"
     assert answered_in < 0.7
-    deadline = time.monotonic() + 10
-    while count(app, OutboxMessage, openid=user) == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    [late] = rows(app, OutboxMessage, openid=user)
-    assert (late.payload, late.reason) == ("第1条：很慢的问题", "late_reply")
+    [late] = wait_for_outbox(app, user)
+    assert (late.payload, late.reason) == ("第1条：数据库很慢时的问题", "late_reply")
 
     retry = wechat.post(push)  # WeChat does not retry after success, but if it did: no second delivery
     assert retry.get_data(as_text=True) == "success"
@@ -206,6 +246,24 @@ def test_a_turn_over_the_budget_answers_success_and_delivers_through_the_outbox(
     assert count(app, OutboxMessage, openid=user) == 1
     assert len(dialogue.calls) == 1
     assert state_of(app, user)["count"] == 1
+
+
+def test_a_question_that_reads_the_cases_while_postgresql_is_locked_is_answered_through_the_outbox(
+        tmp_path, postgres_url):
+    app = new_app(tmp_path, DATABASE_URL=postgres_url, BANGBAN_REPLY_BUDGET_SECONDS="0.3")
+    wechat = WeChat(app.test_client())
+    user = random_user()
+    wechat.post(text(user, "你好"))  # the sending window is written: what follows only reads the cases
+
+    with locked_for(1.0, lambda: cases_locked(app)):
+        started = time.monotonic()
+        response = wechat.post(text(user, "查进度"))
+        answered_in = time.monotonic() - started
+
+    assert response.get_data(as_text=True) == "success"
+    assert answered_in < 0.9
+    [late] = wait_for_outbox(app, user)
+    assert late.reason == "late_reply" and "没有" in late.payload  # this citizen has no case
 
 
 def test_replies_after_the_first_go_to_the_outbox_in_order(app, wechat, use):

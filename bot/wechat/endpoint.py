@@ -129,9 +129,9 @@ class Gateway:
             time.sleep(min(POLL_SECONDS, max(deadline - time.monotonic(), 0.001)))
 
     def _first_delivery(self, push: Push, started: float, deadline: float) -> str | None:
-        job = self.runner.start(push.inbound, push.create_time, push.window, (push.key, CLAIM_TTL_SECONDS))
         try:
-            outcome = job.wait_for_reply(deadline - time.monotonic())
+            outcome = self.runner.answer(push.inbound, push.create_time, push.window, (push.key, CLAIM_TTL_SECONDS),
+                                         deadline - time.monotonic())
         except AlreadyClaimed:
             raise
         except BaseException:
