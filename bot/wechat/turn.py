@@ -8,8 +8,8 @@ budget.
     lock (one round trip)
 
 Most turns never touch the case database: the dialogue answers from the knowledge and the state, and its one reply is
-the passive reply. Such a turn runs where the request is, since handing every turn to another thread and back cost
-a tenth to a fifth of the throughput (bench/gateway.py, taking turns with a checkout that handed every turn over).
+the passive reply. Such a turn runs where the request is: handing every turn to another thread and back cost about
+7 % of the throughput (bench/gateway.py, 8 slices taking turns with a checkout that handed every turn over).
 The request hands the turn to a turn thread, and waits for it until the reply budget at most, when
 
 - the user's lock is taken (their previous message is still being answered): the turn waits for the lock there;
