@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
+from .parse import QUESTION
 from .text import WECHAT_TEXT_LIMIT, clip, fits, numbered, shorten, time_limit
 
 if TYPE_CHECKING:  # dialogs sees knowledge only through what it is handed
@@ -76,10 +77,22 @@ def asked_field(fields: Sequence[str]) -> str | None:
     """The part of the guide a question asks about: the last it names, since a Chinese question ends with what it
     asks ("材料我都备好了，就是不知道该去哪个窗口"), except that a bare 能不能 / 可以吗 / 一定要 (condition) yields to
     a more particular one ("一定要本人去吗" asks whether one must go in person). Whether to bring a thing
-    ("身份证要带吗") is asked of the materials. Two parts asked at once get the last one."""
+    ("身份证要带吗") is asked of the materials."""
+    return (asked_fields(fields) or [None])[-1]
+
+
+def asked_fields(fields: Sequence[str]) -> list[str]:
+    """Every part of the guide a question names, in the order named, each once; the last is the one asked."""
     named = [f for f in ("materials" if f == BRING else f for f in fields) if f in FIELD_ORDER]
-    particular = [f for f in named if f != "condition"]
-    return (particular or named or [None])[-1]
+    particular = [f for f in named if f != "condition"] or named
+    return [f for index, f in enumerate(particular) if f not in particular[index + 1:]]
+
+
+def asked_before(query: "Query") -> list[str]:
+    """The parts of the guide asked before the last one, each in words that ask ("要带什么，在哪办": the materials
+    too); a part only named ("材料我都备好了，就是不知道该去哪个窗口") is not asked."""
+    asking = {asked_field((t.field,)) for run in query.runs for t in run if t.field and QUESTION.search(t.text)}
+    return [f for f in asked_fields(query.fields)[:-1] if f in asking]
 
 
 def _ask_them(f: ItemFacts) -> str:
@@ -170,16 +183,36 @@ def full_answer(f: ItemFacts, shown: int = MATERIALS_SHOWN, limit: int = WECHAT_
         shown -= 1
 
 
-def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> str | None:
-    """One part of the guide ("要带什么", "在哪办", "多久", "电话多少", "收费吗"), or None if not answerable."""
-    head = f"【{f.title}】"
-    tail = "回复“详情”看完整办事指南。"
+def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT,
+                 before: Sequence[str] = ()) -> str | None:
+    """One part of the guide ("要带什么", "在哪办", "多久", "电话多少", "收费吗"), or None if not answerable; then the
+    parts asked `before` it in the same question ("要带什么，在哪办") when they fit in the message too. The part
+    asked last comes first: it is the one a question is surest to ask ("过年那几天应该关门了吧" asks the hours)."""
+    asked = _field_body(f, field)
+    if asked is None:
+        return None
+    others = [body for body in (_field_body(f, part) for part in before if part != field) if body]
+    phone = f"咨询电话：{f.phone}" if f.phone and "phone" not in (field, *before) and field != "materials" else ""
+    text = ""
+    for bodies in ([asked, *others], [asked]):
+        for shown in (len(f.materials), MATERIALS_SHOWN):
+            lines = [f"【{f.title}】"]
+            for body in [*bodies, phone]:
+                block = _materials_block(f, shown) if body is _MATERIALS else body
+                lines += [line for line in block.splitlines() if line not in lines]  # 地点 and 时间 said once
+            text = "\n".join([*lines, "回复“详情”看完整办事指南。"])
+            if fits(text, limit):
+                return text
+    return clip(text, limit)
+
+
+_MATERIALS = "materials"  # _field_body's answer for the materials: the block is made to fit the message
+
+
+def _field_body(f: ItemFacts, field: str) -> str | None:
+    """What the guide says of one part, without the title, the phone and the pointer to 详情."""
     if field == "materials":
-        body = _materials_block(f, len(f.materials))
-        text = "\n".join([head, body, tail])
-        if not fits(text, limit):
-            text = "\n".join([head, _materials_block(f, MATERIALS_SHOWN), tail])
-        return clip(text, limit)
+        return _MATERIALS
     if field == "place":
         body = f"办理地点：{f.place}" + (f"\n办理时间：{f.hours}" if f.hours else "")
     elif field == "time":
@@ -204,9 +237,7 @@ def field_answer(f: ItemFacts, field: str, limit: int = WECHAT_TEXT_LIMIT) -> st
             f"办事指南没有写明办理条件，{_ask_them(f)}。"
     else:
         return None
-    if f.phone and field not in ("phone",):
-        body += f"\n咨询电话：{f.phone}"
-    return clip("\n".join([head, body, tail]), limit)
+    return body
 
 
 _BRACKETED = re.compile(r"[（(][^（）()]*[）)]")
@@ -303,7 +334,8 @@ def reply(consultation: "Consultation", catalogue: "Catalogue", hall: "HallData"
         field = asked_field(consultation.query.fields)
         if decision.tentative:
             limit -= len((TENTATIVE + "\n").encode("utf-8"))
-        text = (field_answer(f, field, limit) if field else None) or full_answer(f, limit=limit)
+        text = (field_answer(f, field, limit, asked_before(consultation.query)) if field else None) \
+            or full_answer(f, limit=limit)
         if decision.tentative:
             text = TENTATIVE + "\n" + text
         return text

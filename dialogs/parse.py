@@ -7,6 +7,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# How a question is asked: its words, or a question mark.
+QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时块岁张份次号]|可不可以|有没有"
+                       r"|([\u4e00-\u9fff])不\1")  # 能不能, 行不行, 休不休息, 赶不赶得上
+
 _NOT_WORD = re.compile(r"[\s\W_]+", re.UNICODE)  # spaces and punctuation, either width
 # WeChat's own emoticons arrive in the text as their names in brackets, "[微笑]", "[强]", "[OK]", or, from older
 # clients, as codes like "/::)" and "/:8-)"

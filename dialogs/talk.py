@@ -21,12 +21,12 @@ declined as such ("孩子上学要什么证明"), not taken for a follow-up abou
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from . import flows, wording
-from .consult import (BRING, FIELD_ORDER, TENTATIVE, asked_field, booking_text, bring_answer, choices_text, facts,
-                      field_answer, full_answer, materials_list, named_besides_cues, names_a_matter, not_answered_text,
-                      reply)
+from .consult import (BRING, FIELD_ORDER, TENTATIVE, asked_before, asked_field, booking_text, bring_answer,
+                      choices_text, facts, field_answer, full_answer, materials_list, named_besides_cues,
+                      names_a_matter, not_answered_text, reply)
 from .effects import EndHandoff, Escalate
 from .intents import (BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, MENU, PROGRESS, THANKS,
                       command, only_the_command)
@@ -130,8 +130,9 @@ def ask_item(state: State, want: str, env: "Env", budget: int) -> Outcome:
 
 
 def about_item(state: State, item_id: str, want: str | None, env: "Env", budget: int,
-               tentative: bool = False) -> Outcome:
-    """Answer about one item what the citizen wants of it, and make it the item being discussed."""
+               tentative: bool = False, before: Sequence[str] = ()) -> Outcome:
+    """Answer about one item what the citizen wants of it (and the parts of the guide asked `before` it in the same
+    question), and make it the item being discussed."""
     item = env.catalogue.get(item_id)
     f = facts(item, env.hall)
     if tentative:
@@ -147,7 +148,8 @@ def about_item(state: State, item_id: str, want: str | None, env: "Env", budget:
     elif want == MATERIALS:
         replies = materials_list(f, budget)
     else:
-        replies = [(field_answer(f, want, budget) if want in FIELD_ORDER else None) or full_answer(f, limit=budget)]
+        replies = [(field_answer(f, want, budget, before) if want in FIELD_ORDER else None)
+                   or full_answer(f, limit=budget)]
     if tentative:
         replies[0] = TENTATIVE + "\n" + replies[0]
     return Outcome(_next(state, item=item_id), replies)
@@ -366,7 +368,7 @@ def handle_text(state: State, text: str, env: "Env", budget: int = WECHAT_TEXT_L
             and not _strays(consultation, state["choices"], env):
         return ask_item({**state, "asked": asked}, wanted, env, budget)  # "在哪办" right after choices: which one?
     if item_id and wanted and not strays and not _names_another_item(consultation, item_id, env):
-        outcome = about_item(state, item_id, wanted, env, budget)
+        outcome = about_item(state, item_id, wanted, env, budget, before=asked_before(consultation.query))
         outcome.state["asked"] = asked
         return outcome
     return _consult(state, consultation, asked, wanted, env, budget)

@@ -94,6 +94,17 @@ def test_a_question_about_one_field_gets_that_field(hall, field, expected):
     assert "需要带" not in text
 
 
+def test_parts_asked_before_are_added_only_while_the_message_has_room(hall):
+    many = marriage(materials=tuple(f"第{i}种证明材料，" + "需要原件和复印件各一份并加盖公章" * 3 for i in range(40)))
+    both = field_answer(facts(marriage(), hall), "place", before=("materials",))
+    assert "示例大道1号" in both and "1. 身份证" in both and both.count("回复“详情”") == 1
+    shortened = field_answer(facts(many, hall), "place", before=("materials",))  # the list is cut to make room
+    assert "示例大道1号" in shortened and "1. 第0种证明材料" in shortened and "还有" in shortened
+    room = utf8(field_answer(facts(many, hall), "place"))
+    alone = field_answer(facts(many, hall), "place", limit=room, before=("materials",))
+    assert "示例大道1号" in alone and "需要带" not in alone  # no room for the other part: the part asked last
+
+
 def test_an_unknown_fee_is_not_presented_as_free(hall):
     text = field_answer(facts(marriage(fee=None), hall), "fee")
     assert "未写明" in text and "不收费" not in text
@@ -130,6 +141,7 @@ def test_time_limits_read_naturally(raw, shown):
 class _Query:
     def __init__(self, fields=(), topic_words=(), actions=frozenset()):
         self.fields, self.topic_words, self.actions = fields, topic_words, actions
+        self.runs = ()  # no words of its own: nothing asked besides the last field
 
 
 class _Decision:

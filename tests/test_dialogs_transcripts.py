@@ -273,6 +273,24 @@ def test_what_a_follow_up_asks_is_at_its_end_after_what_the_citizen_has_done_or_
     assert all(t.state["item"] == RESIDENCE for t in turns)
 
 
+def test_two_parts_asked_at_once_are_both_answered_the_last_asked_first(env):
+    turns = converse(env, [
+        ("居住证", ["【居住证申领】"]),
+        ("要带什么材料，在哪办", ["办理地点", "需要带：", "本人身份证"]),
+        ("多久能拿到？要交钱吗", ["收费", "办理时限"]),
+        ("材料我都备好了，就是不知道该去哪个窗口", ["办理地点", "!需要带"]),  # the materials are named, not asked
+    ])
+    second = turns[1].replies[0]
+    assert second.index("办理地点") < second.index("需要带：")  # the part asked last is surest to be asked
+    assert second.count("办理时间") == 1
+    assert turns[2].replies[0].index("收费") < turns[2].replies[0].index("办理时限")
+
+
+def test_a_fresh_question_asking_two_parts_gets_both(env):
+    [turn] = converse(env, [("结婚登记要带什么，在哪里办", ["【结婚登记】", "办理地点", "需要带："])])
+    assert len(turn.replies) == 1
+
+
 def test_cue_words_do_not_keep_the_item_when_something_else_is_named(env):
     converse(env, [
         ("居住证", ["【居住证申领】"]),

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
 from ..consult import BRING, named_besides_cues
 from ..intents import BOOK, CANCEL, CONSULT, DETAILS, END_HUMAN, HELP, HUMAN, MATERIALS, PROGRESS, command
 from ..outcome import Outcome, next_state
-from ..parse import choice_number, plain
+from ..parse import QUESTION, choice_number, plain
 from ..recognise import Parsed, parse_yes_no
 from ..state import STATE_VERSION, State, fresh
 from ..text import WECHAT_TEXT_LIMIT, clip, fits, numbered, shorten
@@ -93,9 +93,6 @@ ASK_AGAIN = "抱歉，这一项需要重新填一下。"
 GOING_ON = "您正在{title}，我们接着来。"
 PAUSED = "（您的{title}还没办完，回复“继续”接着办，回复“取消”不办了。）"
 
-# How a question is asked: its words, or a question mark.
-QUESTION = re.compile(r"[吗么？?]|怎样|如何|怎么|咋|哪|什么|啥|多少|多久|几[点天个时块岁张份次号]|可不可以|有没有"
-                       r"|([\u4e00-\u9fff])不\1")  # 能不能, 行不行, 休不休息, 赶不赶得上
 # How a spoken question ends ("非得本人去啊", "有地方停车没有"): a question when it also has a cue word.
 _ASKING_END = re.compile(r"(?:[啊呀嘛哦呢吧]|没有)[^\u4e00-\u9fff]*$")
 # Asking to be told ("具体地址发我一下", "把要带的资料给我列一下"): a question when it has a cue word.
