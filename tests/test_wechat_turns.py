@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -216,9 +216,10 @@ def cases_locked(app):
     return lambda: (connection.rollback(), connection.close())
 
 
-def wait_for_outbox(app, user, n: int = 1):
+def wait_for_outbox(app, user):
+    """The citizen's outbox rows, once there is one (at most 10 s)."""
     deadline = time.monotonic() + 10
-    while count(app, OutboxMessage, openid=user) < n and time.monotonic() < deadline:
+    while count(app, OutboxMessage, openid=user) == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     return rows(app, OutboxMessage, openid=user)
 
